@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "media-janitor",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "media-janitor", targets: ["media-janitor"]),
+        .library(name: "JanitorCore", targets: ["JanitorCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .target(
+            name: "JanitorCore",
+            dependencies: [.product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "JanitorReports",
+            dependencies: ["JanitorCore"]
+        ),
+        .target(
+            name: "JanitorStore",
+            dependencies: ["JanitorCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .target(
+            name: "JanitorSources",
+            dependencies: [
+                "JanitorCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "media-janitor",
+            dependencies: [
+                "JanitorCore", "JanitorReports", "JanitorStore", "JanitorSources",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "JanitorCoreTests", dependencies: ["JanitorCore"]),
+        .testTarget(
+            name: "JanitorReportsTests",
+            dependencies: ["JanitorReports", "JanitorCore"],
+            resources: [.copy("Expected")]
+        ),
+        .testTarget(name: "JanitorStoreTests", dependencies: ["JanitorStore", "JanitorCore"]),
+        .testTarget(
+            name: "JanitorSourcesTests",
+            dependencies: ["JanitorSources", "JanitorCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "MediaJanitorTests",
+            dependencies: ["JanitorCore", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
