@@ -1,0 +1,166 @@
+/// Every path the app's rows hold, across every reference column of every class.
+///
+/// Filled by a streaming reader one row at a time; values are normalised here (DESIGN 6.1),
+/// so a value that cannot be a media path becomes an `invalid` finding and never a path.
+public struct ReferenceSet: Sendable {
+    /// One reference column, numbered in config order across classes.
+    public struct Column: Sendable, Hashable {
+        /// Index of the class in the config.
+        public var classIndex: Int
+        /// The column's declaration.
+        public var reference: ReferenceColumn
+    }
+
+    struct Occurrence: Sendable {
+        var path: Int32
+        var column: Int16
+        var keyStart: UInt32
+        var keyLength: UInt32
+        var ownerStart: UInt32
+        var ownerLength: UInt32
+    }
+
+    /// A value that is not a media path, with the row that holds it.
+    public struct InvalidValue: Sendable, Hashable {
+        /// The raw value.
+        public var value: String
+        /// Why it is invalid.
+        public var reason: String
+        /// The row.
+        public var row: RowReference
+        /// The class of the column.
+        public var classIndex: Int
+    }
+
+    /// The columns, in config order.
+    public let columns: [Column]
+    /// Unique normalised paths.
+    public private(set) var paths: PathSet
+    /// The class of the first column seen holding each path.
+    public private(set) var firstClass: [Int32] = []
+    /// Values that cannot be media paths.
+    public private(set) var invalid: [InvalidValue] = []
+    /// Rows read per column.
+    public private(set) var rowsPerColumn: [Int]
+    var occurrences: [Occurrence] = []
+    var text: [UInt8] = []
+    let mediaRoot: String
+    /// Whether owner values are kept (for `usage`).
+    public let keepsOwners: Bool
+
+    /// Creates an empty set for the path-holding columns of the given classes.
+    public init(classes: [MediaClass], mediaRoot: String, keepsOwners: Bool = false, capacity: Int = 1024) {
+        var columns: [Column] = []
+        for (index, mediaClass) in classes.enumerated() {
+            for reference in mediaClass.references where reference.column != nil {
+                columns.append(Column(classIndex: index, reference: reference))
+            }
+        }
+        self.columns = columns
+        self.mediaRoot = mediaRoot
+        self.keepsOwners = keepsOwners
+        rowsPerColumn = Array(repeating: 0, count: columns.count)
+        paths = PathSet(capacity: capacity)
+        occurrences.reserveCapacity(capacity)
+    }
+
+    /// The number of rows that hold a valid path.
+    public var occurrenceCount: Int { occurrences.count }
+
+    /// Adds one row's value. `key` and `owner` are the row's key and owner as text.
+    public mutating func add(value: UnsafeBufferPointer<UInt8>, column: Int, key: UnsafeBufferPointer<UInt8>, owner: UnsafeBufferPointer<UInt8>? = nil) {
+        rowsPerColumn[column] += 1
+        guard !value.isEmpty else { return }
+        if Self.isPlainRelativePath(value) {
+            record(path: value, column: column, key: key, owner: owner)
+            return
+        }
+        let string = String(decoding: value, as: UTF8.self)
+        switch PathRules.normalise(string, mediaRoot: mediaRoot) {
+        case .valid(var normalised):
+            normalised.withUTF8 { record(path: $0, column: column, key: key, owner: owner) }
+        case .invalid(let reason, let protecting):
+            let reference = columns[column].reference
+            invalid.append(InvalidValue(
+                value: string, reason: reason,
+                row: RowReference(table: reference.table, column: reference.column ?? "", key: String(decoding: key, as: UTF8.self)),
+                classIndex: columns[column].classIndex))
+            // The file it points at stays protected: a row names it.
+            if var inside = protecting {
+                inside.withUTF8 { record(path: $0, column: column, key: key, owner: owner) }
+            }
+        }
+    }
+
+    /// `add` for string values (tests and small tools).
+    public mutating func add(value: String, column: Int, key: String, owner: String? = nil) {
+        var value = value, key = key, owner = owner
+        value.withUTF8 { v in
+            key.withUTF8 { k in
+                if owner != nil {
+                    owner!.withUTF8 { o in add(value: v, column: column, key: k, owner: o) }
+                } else {
+                    add(value: v, column: column, key: k, owner: nil)
+                }
+            }
+        }
+    }
+
+    private mutating func record(path: UnsafeBufferPointer<UInt8>, column: Int, key: UnsafeBufferPointer<UInt8>, owner: UnsafeBufferPointer<UInt8>?) {
+        let (index, inserted) = paths.insert(path)
+        if inserted { firstClass.append(Int32(columns[column].classIndex)) }
+        let keyStart = UInt32(text.count)
+        text.append(contentsOf: key)
+        let ownerStart = UInt32(text.count)
+        if keepsOwners, let owner { text.append(contentsOf: owner) }
+        occurrences.append(Occurrence(
+            path: Int32(index), column: Int16(column), keyStart: keyStart, keyLength: UInt32(key.count),
+            ownerStart: ownerStart, ownerLength: UInt32(text.count) - ownerStart))
+    }
+
+    /// Calls `body` for every row holding a valid path: path index, column index, key, owner.
+    public func forEachOccurrence(_ body: (_ path: Int, _ column: Int, _ key: String, _ owner: String?) -> Void) {
+        for occurrence in occurrences {
+            let key = string(occurrence.keyStart, occurrence.keyLength)
+            let owner = occurrence.ownerLength == 0 ? nil : string(occurrence.ownerStart, occurrence.ownerLength)
+            body(Int(occurrence.path), Int(occurrence.column), key, owner)
+        }
+    }
+
+    /// Rows that hold a path, for `explain` and `missing` findings.
+    public func rows(holding pathIndex: Int) -> [RowReference] {
+        occurrences.filter { Int($0.path) == pathIndex }.map(rowReference)
+    }
+
+    func rowReference(_ occurrence: Occurrence) -> RowReference {
+        let reference = columns[Int(occurrence.column)].reference
+        return RowReference(table: reference.table, column: reference.column ?? "", key: string(occurrence.keyStart, occurrence.keyLength))
+    }
+
+    private func string(_ start: UInt32, _ length: UInt32) -> String {
+        text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(start)..<Int(start + length)]), as: UTF8.self) }
+    }
+
+    /// True for the common case that needs no normalisation: relative, no empty, `.` or `..`
+    /// segment, no backslash, NUL, or URL, no trailing slash.
+    static func isPlainRelativePath(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: "."), backslash = UInt8(ascii: "\\"), colon = UInt8(ascii: ":")
+        var segmentStart = 0
+        var i = 0
+        let n = bytes.count
+        while i <= n {
+            if i == n || bytes[i] == slash {
+                let length = i - segmentStart
+                if length == 0 { return false }
+                if length == 1, bytes[segmentStart] == dot { return false }
+                if length == 2, bytes[segmentStart] == dot, bytes[segmentStart + 1] == dot { return false }
+                segmentStart = i + 1
+            } else {
+                let byte = bytes[i]
+                if byte == 0 || byte == backslash || byte == colon { return false }
+            }
+            i += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,244 @@
+import Foundation
+
+/// A small JSON writer that appends UTF-8 bytes into one buffer.
+///
+/// Reports can hold hundreds of thousands of findings, so output is written straight into a
+/// `[UInt8]` with no intermediate objects (JSONEncoder and JSONSerialization build a tree
+/// first and do not keep key order). The writer tracks only whether the next value needs a
+/// separator; layout (line breaks, indentation) is the formatter's choice.
+///
+/// Separators are `", "` and `": "`, the style the DESIGN example shows, so every JSON
+/// report starts with `{"schema": 1`. Strings escape `"` and `\`, write `\n`, `\r` and `\t`
+/// in their short forms and every other control character as `\u00xx` (lowercase hex);
+/// everything else, non-ASCII included, stays as UTF-8.
+struct JSONWriter {
+    /// The bytes written so far.
+    private(set) var bytes: [UInt8] = []
+    /// Whether the next key or array element needs a `", "` before it.
+    private var needsSeparator = false
+
+    /// Creates a writer that reserves room for about `capacity` bytes.
+    init(capacity: Int = 4096) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The output as a string.
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    // MARK: Structure
+
+    /// Writes `{`.
+    mutating func beginObject() {
+        bytes.append(UInt8(ascii: "{"))
+        needsSeparator = false
+    }
+
+    /// Writes `}`.
+    mutating func endObject() {
+        bytes.append(UInt8(ascii: "}"))
+        needsSeparator = true
+    }
+
+    /// Writes `[`.
+    mutating func beginArray() {
+        bytes.append(UInt8(ascii: "["))
+        needsSeparator = false
+    }
+
+    /// Writes `]`, after a line break and `indent` spaces when `indent` is given.
+    mutating func endArray(lineBreakIndent indent: Int? = nil) {
+        if let indent { lineBreak(indent: indent) }
+        bytes.append(UInt8(ascii: "]"))
+        needsSeparator = true
+    }
+
+    /// Writes `", "` when a value came before, so that an array element can follow.
+    mutating func element() {
+        if needsSeparator { raw(", ") }
+        needsSeparator = false
+    }
+
+    /// Writes `,` when a value came before, then a line break and `indent` spaces, so that the
+    /// next key or array element starts a line.
+    mutating func elementOnNewLine(indent: Int) {
+        if needsSeparator { bytes.append(UInt8(ascii: ",")) }
+        lineBreak(indent: indent)
+        needsSeparator = false
+    }
+
+    /// Writes `"name": `, after `", "` when a value came before.
+    mutating func key(_ name: StaticString) {
+        if needsSeparator { raw(", ") }
+        bytes.append(UInt8(ascii: "\""))
+        raw(name)
+        raw("\": ")
+        needsSeparator = false
+    }
+
+    private mutating func lineBreak(indent: Int) {
+        bytes.append(UInt8(ascii: "\n"))
+        if indent > 0 { bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent)) }
+    }
+
+    // MARK: Values
+
+    /// Writes a string value with JSON escaping.
+    mutating func value(_ string: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { appendEscaped($0) }
+        bytes.append(UInt8(ascii: "\""))
+        needsSeparator = true
+    }
+
+    /// Writes a string value known at compile time to need no escaping.
+    mutating func value(_ text: StaticString) {
+        bytes.append(UInt8(ascii: "\""))
+        raw(text)
+        bytes.append(UInt8(ascii: "\""))
+        needsSeparator = true
+    }
+
+    /// Writes an integer value.
+    mutating func value(_ number: Int64) {
+        appendDecimal(number)
+        needsSeparator = true
+    }
+
+    /// Writes an integer value.
+    mutating func value(_ number: Int) {
+        appendDecimal(Int64(number))
+        needsSeparator = true
+    }
+
+    /// Writes `true` or `false`.
+    mutating func value(_ flag: Bool) {
+        raw(flag ? "true" : "false")
+        needsSeparator = true
+    }
+
+    /// Writes a date as an ISO-8601 UTC string with seconds.
+    mutating func value(_ date: Date) {
+        bytes.append(UInt8(ascii: "\""))
+        ISO8601.append(date, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+        needsSeparator = true
+    }
+
+    /// Writes `null`.
+    mutating func null() {
+        raw("null")
+        needsSeparator = true
+    }
+
+    // MARK: Fields
+
+    /// Writes `"name": "value"`.
+    mutating func field(_ name: StaticString, _ string: String) {
+        key(name)
+        value(string)
+    }
+
+    /// Writes `"name": "value"`, or nothing when the value is nil.
+    mutating func field(_ name: StaticString, _ string: String?) {
+        guard let string else { return }
+        field(name, string)
+    }
+
+    /// Writes `"name": number`.
+    mutating func field(_ name: StaticString, _ number: Int64) {
+        key(name)
+        value(number)
+    }
+
+    /// Writes `"name": number`, or nothing when the value is nil.
+    mutating func field(_ name: StaticString, _ number: Int64?) {
+        guard let number else { return }
+        field(name, number)
+    }
+
+    /// Writes `"name": number`.
+    mutating func field(_ name: StaticString, _ number: Int) {
+        key(name)
+        value(number)
+    }
+
+    /// Writes `"name": true|false`.
+    mutating func field(_ name: StaticString, _ flag: Bool) {
+        key(name)
+        value(flag)
+    }
+
+    /// Writes `"name": "date"`, or nothing when the date is nil.
+    mutating func field(_ name: StaticString, _ date: Date?) {
+        guard let date else { return }
+        key(name)
+        value(date)
+    }
+
+    /// Writes a line break: the end of one NDJSON record.
+    mutating func endLine() {
+        bytes.append(UInt8(ascii: "\n"))
+        needsSeparator = false
+    }
+
+    // MARK: Bytes
+
+    private mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func appendDecimal(_ number: Int64) {
+        if number < 0 { bytes.append(UInt8(ascii: "-")) }
+        // The magnitude is unsigned so that Int64.min does not overflow.
+        var magnitude = number.magnitude
+        if magnitude < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, enough for 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var start = buffer.count
+            while magnitude > 0 {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            }
+            bytes.append(contentsOf: buffer[start...])
+        }
+    }
+
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
+        var runStart = 0
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            // Bytes of multi-byte UTF-8 sequences are all >= 0x80 and pass through unchanged.
+            if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                index += 1
+                continue
+            }
+            if runStart < index {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            }
+            switch byte {
+            case UInt8(ascii: "\""): raw("\\\"")
+            case UInt8(ascii: "\\"): raw("\\\\")
+            case UInt8(ascii: "\n"): raw("\\n")
+            case UInt8(ascii: "\r"): raw("\\r")
+            case UInt8(ascii: "\t"): raw("\\t")
+            default:
+                raw("\\u00")
+                bytes.append(Self.hexDigits[Int(byte >> 4)])
+                bytes.append(Self.hexDigits[Int(byte & 0x0F)])
+            }
+            index += 1
+            runStart = index
+        }
+        if runStart < utf8.count {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+}

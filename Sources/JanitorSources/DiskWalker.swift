@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import JanitorCore
+
+/// Walks the media root once: `getdents` through `readdir` and one `fstatat(AT_SYMLINK_NOFOLLOW)`
+/// per entry, relative to an open directory descriptor. Symlinks are listed with their own
+/// size and never followed; directories are opened with `O_NOFOLLOW`.
+public struct DiskWalker: Sendable {
+    /// The absolute media root.
+    public let root: String
+
+    /// Creates a walker over a root.
+    public init(root: String) { self.root = root }
+
+    /// Walks the tree. An unreadable subdirectory is recorded in `Listing.unreadable` and the
+    /// walk goes on; an unreadable root throws.
+    public func walk(capacityHint: Int = 4096) throws(SourceError) -> Listing {
+        var listing = Listing(capacity: capacityHint)
+        let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR || code == ELOOP {
+                throw .mediaRootMissing(root, reason: String(cString: strerror(code)))
+            }
+            throw .io(path: root, operation: "open", reason: String(cString: strerror(code)))
+        }
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(4096)
+        walkDirectory(fd, &prefix, &listing)
+        return listing
+    }
+
+    /// Reads one directory (and closes `fd`), appending entries under `prefix`.
+    private func walkDirectory(_ fd: Int32, _ prefix: inout [UInt8], _ listing: inout Listing) {
+        guard let directory = fdopendir(fd) else {
+            close(fd)
+            listing.unreadable.append((String(decoding: prefix, as: UTF8.self), String(cString: strerror(errno))))
+            return
+        }
+        defer { closedir(directory) }
+        let base = prefix.count
+        var info = stat()
+        while true {
+            errno = 0
+            guard let entry = readdir(directory) else {
+                if errno != 0 {
+                    listing.unreadable.append((String(decoding: prefix, as: UTF8.self), String(cString: strerror(errno))))
+                }
+                break
+            }
+            let type = entry.pointee.d_type
+            // What to do with the entry: 0 skip, 1 descend into `child`, 2 list with `info`.
+            var child: Int32 = -1
+            let action: Int = withUnsafePointer(to: &entry.pointee.d_name) { pointer in
+                pointer.withMemoryRebound(to: CChar.self, capacity: 256) { cName in
+                    let name = UnsafeRawPointer(cName).assumingMemoryBound(to: UInt8.self)
+                    if name[0] == UInt8(ascii: "."), name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0) {
+                        return 0
+                    }
+                    prefix.removeSubrange(base...)
+                    if base > 0 { prefix.append(UInt8(ascii: "/")) }
+                    prefix.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(cName)))
+                    var isDirectory = type == UInt8(DT_DIR)
+                    if !isDirectory {
+                        // Gone between readdir and stat: nothing to list.
+                        guard fstatat(dirfd(directory), cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return 0 }
+                        isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+                    }
+                    guard isDirectory else { return 2 }
+                    child = openat(dirfd(directory), cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if child < 0 {
+                        if errno != ENOENT {
+                            listing.unreadable.append((String(decoding: prefix, as: UTF8.self), String(cString: strerror(errno))))
+                        }
+                        return 0
+                    }
+                    return 1
+                }
+            }
+            switch action {
+            case 1:
+                walkDirectory(child, &prefix, &listing)
+            case 2:
+                let mode = info.st_mode & S_IFMT
+                let kind: Listing.EntryKind = mode == S_IFREG ? .regular : mode == S_IFLNK ? .symlink : .other
+                prefix.withUnsafeBufferPointer { path in
+                    listing.append(path, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec), kind: kind)
+                }
+            default:
+                continue
+            }
+        }
+        prefix.removeSubrange(base...)
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import JanitorCore
+
+/// The app's SQLite database, opened read-only through GRDB.
+///
+/// References are streamed column by column with one statement each, stepping SQLite
+/// directly and handing each value's bytes to the `ReferenceSet` without copying: never one
+/// query per file.
+public struct SQLiteAppDatabase: Sendable {
+    /// The absolute path of the database file.
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens a database read-only; a missing file is a configuration error.
+    public init(path: String) throws(SourceError) {
+        self.path = path
+        guard FileManager.default.fileExists(atPath: path) else { throw .databaseMissing(path) }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.label = "app-database"
+        // The app may be writing: wait for it rather than failing at once.
+        configuration.busyMode = .timeout(5)
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+        }
+    }
+
+    /// Table names and their columns, for schema checks and `init`.
+    public func schema() throws(SourceError) -> [String: [String]] {
+        do {
+            return try queue.read { db in
+                var tables: [String: [String]] = [:]
+                let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                for name in names {
+                    tables[name] = try Row.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [name]).map { $0["name"] as String }
+                }
+                return tables
+            }
+        } catch {
+            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+        }
+    }
+
+    /// Checks that every table and column the classes name exists; one diagnostic per problem,
+    /// at the reference's place in the config, listing what exists.
+    public func checkSchema(_ classes: [MediaClass]) throws(SourceError) -> [Diagnostic] {
+        let tables = try schema()
+        return SchemaCheck.diagnose(classes, tables: tables, location: "sqlite:\(path)")
+    }
+
+    /// Streams every path-holding column into `references`.
+    public func readReferences(into references: inout ReferenceSet) throws(SourceError) {
+        do {
+            try queue.read { db in
+                for (index, column) in references.columns.enumerated() {
+                    let reference = column.reference
+                    guard let pathColumn = reference.column else { continue }
+                    var selected = [SQL.quote(reference.key), SQL.quote(pathColumn)]
+                    if references.keepsOwners, let owner = reference.owner { selected.append(SQL.quote(owner)) }
+                    let sql = "SELECT \(selected.joined(separator: ", ")) FROM \(SQL.quote(reference.table)) WHERE \(SQL.quote(pathColumn)) IS NOT NULL AND \(SQL.quote(pathColumn)) <> ''"
+                    let statement = try db.makeStatement(sql: sql)
+                    let raw = statement.sqliteStatement
+                    let hasOwner = selected.count == 3
+                    while true {
+                        let code = sqlite3_step(raw)
+                        if code == SQLITE_DONE { break }
+                        guard code == SQLITE_ROW else {
+                            throw SourceError.database(location: "sqlite:\(path)", reason: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
+                        }
+                        let value = Self.text(raw, 1)
+                        let key = Self.text(raw, 0)
+                        let owner = hasOwner && sqlite3_column_type(raw, 2) != SQLITE_NULL ? Self.text(raw, 2) : nil
+                        references.add(value: value, column: index, key: key, owner: owner)
+                    }
+                    sqlite3_reset(raw)
+                }
+            }
+        } catch let error as SourceError {
+            throw error
+        } catch {
+            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+        }
+    }
+
+    /// A column's text, borrowed from SQLite until the next step.
+    private static func text(_ statement: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let pointer = sqlite3_column_text(statement, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    /// Rows whose reference columns hold exactly `path`, across every class (for `explain`).
+    public func rows(holding path: String, columns: [ReferenceSet.Column]) throws(SourceError) -> [RowReference] {
+        do {
+            return try queue.read { db in
+                var rows: [RowReference] = []
+                for column in columns {
+                    guard let pathColumn = column.reference.column else { continue }
+                    let sql = "SELECT \(SQL.quote(column.reference.key)) AS k, \(SQL.quote(pathColumn)) AS v FROM \(SQL.quote(column.reference.table)) WHERE \(SQL.quote(pathColumn)) IS NOT NULL AND \(SQL.quote(pathColumn)) <> ''"
+                    // A per-path query is fine here: `explain` looks at one path. Values are
+                    // normalised before comparing, so `./a//b.jpg` matches `a/b.jpg`.
+                    let cursor = try Row.fetchCursor(db, sql: sql)
+                    while let row = try cursor.next() {
+                        guard let value = row["v"] as String? else { continue }
+                        let matches: Bool
+                        switch PathRules.normalise(value, mediaRoot: "/") {
+                        case .valid(let normalised): matches = normalised == path
+                        case .invalid(_, let protecting): matches = protecting == path
+                        }
+                        if matches {
+                            let key: DatabaseValue = row["k"]
+                            rows.append(RowReference(table: column.reference.table, column: pathColumn, key: SQL.text(key)))
+                        }
+                    }
+                }
+                return rows
+            }
+        } catch {
+            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+        }
+    }
+}
+
+/// SQL text helpers.
+enum SQL {
+    /// Quotes an identifier (`schema.table` becomes `"schema"."table"`).
+    static func quote(_ identifier: String) -> String {
+        identifier.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
+    }
+
+    /// A database value as text, for keys in reports.
+    static func text(_ value: DatabaseValue) -> String {
+        switch value.storage {
+        case .null: "NULL"
+        case .int64(let int): String(int)
+        case .double(let double): String(double)
+        case .string(let string): string
+        case .blob(let data): data.map { String(format: "%02x", $0) }.joined()
+        }
+    }
+}
+
+/// Compares the configured tables and columns with what a database has.
+public enum SchemaCheck {
+    /// One error per missing table or column, at the reference's place in the config.
+    public static func diagnose(_ classes: [MediaClass], tables: [String: [String]], location: String) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        let tableNames = tables.keys.sorted()
+        func checkColumns(_ table: String, _ wanted: [(String, String)], at place: SourceLocation?) {
+            guard let columns = tables[table] else { return }
+            for (role, column) in wanted where !columns.contains(column) {
+                let hint = didYouMean(column, in: columns).map { "did you mean '\($0)'? " } ?? ""
+                diagnostics.append(Diagnostic(.error, "table '\(table)' has no column '\(column)' (\(role)); \(hint)columns are: \(columns.joined(separator: ", "))", id: "world.missing-column", at: place))
+            }
+        }
+        func checkTable(_ table: String, at place: SourceLocation?) -> Bool {
+            guard tables[table] == nil else { return true }
+            let hint = didYouMean(table, in: tableNames).map { "did you mean '\($0)'? " } ?? ""
+            diagnostics.append(Diagnostic(.error, "table '\(table)' does not exist in \(location); \(hint)tables are: \(tableNames.joined(separator: ", "))", id: "world.missing-table", at: place))
+            return false
+        }
+        for mediaClass in classes {
+            for reference in mediaClass.references {
+                guard checkTable(reference.table, at: reference.location) else { continue }
+                var wanted = [("key", reference.key)]
+                if let column = reference.column { wanted.append(("column", column)) }
+                if let created = reference.created { wanted.append(("created", created)) }
+                if let owner = reference.owner { wanted.append(("owner", owner)) }
+                if let group = reference.group { wanted.append(("group", group)) }
+                checkColumns(reference.table, wanted, at: reference.location)
+            }
+            if let ttl = mediaClass.retention?.maxAgePerOwner, checkTable(ttl.table, at: mediaClass.location) {
+                checkColumns(ttl.table, [("max_age_per_owner.key", ttl.key), ("max_age_per_owner.column", ttl.column)], at: mediaClass.location)
+            }
+        }
+        return diagnostics
+    }
+}

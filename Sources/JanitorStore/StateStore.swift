@@ -1,0 +1,140 @@
+import Foundation
+import GRDB
+import JanitorCore
+
+/// What can go wrong with the janitor's own store.
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    /// The store could not be opened or created.
+    case open(path: String, reason: String)
+    /// A read or write failed.
+    case query(path: String, reason: String)
+    /// This build cannot use this kind of store yet.
+    case unsupported(String)
+
+    /// The message the user reads.
+    public var description: String {
+        switch self {
+        case .open(let path, let reason):
+            "cannot open the janitor's store '\(path)': \(reason); check 'state' in the config and that its directory is writable"
+        case .query(let path, let reason):
+            "the janitor's store '\(path)' failed: \(reason)"
+        case .unsupported(let what): what
+        }
+    }
+}
+
+/// The janitor's own store (SQLite through GRDB): audits now; the queue, quarantine manifest,
+/// seen files and archived rows join it through later migrations.
+///
+/// One writer per file: a `DatabaseQueue`. Migrations are named, append-only, plain SQL.
+public final class StateStore: Sendable {
+    /// The store's file path, or `:memory:`.
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// Opens (creating it and its directory when needed) and migrates the store at `path`.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        do {
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            var configuration = Configuration()
+            configuration.label = "janitor-state"
+            configuration.busyMode = .timeout(10)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw .open(path: path, reason: "\(error)")
+        }
+    }
+
+    /// An in-memory store, for tests.
+    public init() throws(StoreError) {
+        path = ":memory:"
+        do {
+            queue = try DatabaseQueue()
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw .open(path: path, reason: "\(error)")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        // Shipped migrations are never edited: add new ones below.
+        migrator.registerMigration("v1-audits") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    generated_at REAL NOT NULL,
+                    media_root TEXT NOT NULL,
+                    classes TEXT NOT NULL,
+                    files INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    referenced INTEGER NOT NULL,
+                    orphans INTEGER NOT NULL,
+                    orphan_bytes INTEGER NOT NULL,
+                    missing INTEGER NOT NULL,
+                    unclassified INTEGER NOT NULL,
+                    invalid INTEGER NOT NULL,
+                    too_young INTEGER NOT NULL,
+                    excluded INTEGER NOT NULL
+                );
+                CREATE INDEX audit_generated_at ON audit(generated_at);
+                """)
+        }
+        return migrator
+    }
+
+    /// Records an audit's summary; `classes` names the classes it covered (empty: all).
+    @discardableResult
+    public func recordAudit(_ report: ScanReport, classes: [String]) throws(StoreError) -> Int64 {
+        let s = report.summary
+        do {
+            return try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO audit (generated_at, media_root, classes, files, bytes, referenced, orphans,
+                            orphan_bytes, missing, unclassified, invalid, too_young, excluded)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        report.generatedAt.timeIntervalSince1970, report.mediaRoot, classes.joined(separator: ","),
+                        s.files, s.bytes, s.referenced, s.orphans, s.orphanBytes, s.missing, s.unclassified, s.invalid,
+                        s.tooYoung, s.excluded,
+                    ])
+                return db.lastInsertedRowID
+            }
+        } catch {
+            throw .query(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Past audits, newest first, at most `limit`.
+    public func audits(limit: Int = 50) throws(StoreError) -> [AuditRecord] {
+        do {
+            return try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY generated_at DESC, id DESC LIMIT ?", arguments: [limit]).map { row in
+                    var summary = ScanSummary()
+                    summary.files = row["files"]
+                    summary.bytes = row["bytes"]
+                    summary.referenced = row["referenced"]
+                    summary.orphans = row["orphans"]
+                    summary.orphanBytes = row["orphan_bytes"]
+                    summary.missing = row["missing"]
+                    summary.unclassified = row["unclassified"]
+                    summary.invalid = row["invalid"]
+                    summary.tooYoung = row["too_young"]
+                    summary.excluded = row["excluded"]
+                    return AuditRecord(
+                        id: row["id"], generatedAt: Date(timeIntervalSince1970: row["generated_at"]),
+                        mediaRoot: row["media_root"], summary: summary)
+                }
+            }
+        } catch {
+            throw .query(path: path, reason: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import JanitorCore
+import JanitorReports
+
+extension ReportFormat: ExpressibleByArgument {}
+
+/// Options every command takes.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The config file (default ./janitor.yml, or MEDIA_JANITOR_CONFIG).", valueName: "path"))
+    var config: String?
+
+    @Flag(name: .long, help: "Print only errors.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print what is being done.")
+    var verbose = false
+
+    /// The config path to use.
+    var configPath: String {
+        config ?? ProcessInfo.processInfo.environment["MEDIA_JANITOR_CONFIG"] ?? "janitor.yml"
+    }
+}
+
+/// Options of commands that print a report.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: text, json, ndjson, markdown or junit.")
+    var format: ReportFormat = .text
+
+    @Option(name: .long, help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .long, help: "How many rows per table and per kind of finding text and Markdown show.")
+    var top = 20
+
+    /// Options for the formatters.
+    var renderOptions: RenderOptions {
+        let environment = ProcessInfo.processInfo.environment
+        let color = output == nil && isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"] == nil && format == .text
+        return RenderOptions(top: top, color: color)
+    }
+}
+
+/// `--class NAME`, repeatable.
+struct ClassOptions: ParsableArguments {
+    @Option(name: .customLong("class"), help: ArgumentHelp("Only this class (repeatable).", valueName: "name"))
+    var classes: [String] = []
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import JanitorCore
+
+/// The `media-janitor` command.
+@main
+struct MediaJanitor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "media-janitor",
+        abstract: "Keeps a web app's media directory in step with its database.",
+        discussion: """
+            Exit codes: 0 success and nothing found; 1 findings present and --fail-on asked for \
+            them; 2 usage or configuration error; 3 runtime error; 4 a safety limit stopped the run.
+            """,
+        version: "0.1.0",
+        subcommands: [CheckCommand.self, ExplainCommand.self, ScanCommand.self, UsageCommand.self, HistoryCommand.self]
+    )
+
+    /// Exit codes shared by every command (DESIGN section 4).
+    enum Exit {
+        static let findings: Int32 = 1
+        static let usage: Int32 = 2
+        static let runtime: Int32 = 3
+        static let safety: Int32 = 4
+    }
+}

@@ -1,0 +1,56 @@
+import Dispatch
+import Foundation
+import JanitorCore
+import JanitorSources
+
+/// The audit pipeline shared by `scan` and `usage`: one walk and one pass over the
+/// references, run side by side, then one reconciliation.
+enum Audit {
+    static func run(
+        _ workspace: Workspace, selected: Set<Int>?, keepOwners: Bool, depth: Int, now: Date = Date()
+    ) throws(CommandFailure) -> Reconciler.Result {
+        let config = workspace.config
+        let database = try workspace.openAppDatabase()
+        let walker = DiskWalker(root: config.mediaRoot)
+
+        // The walk and the reference read touch different files: run them side by side.
+        nonisolated(unsafe) var listingResult: Result<Listing, SourceError>?
+        nonisolated(unsafe) var referencesResult: Result<ReferenceSet, SourceError>?
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            listingResult = Result { () throws(SourceError) in try walker.walk(capacityHint: 1 << 16) }
+        }
+        DispatchQueue.global().async(group: group) {
+            referencesResult = Result { () throws(SourceError) in
+                var references = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot, keepsOwners: keepOwners, capacity: 1 << 16)
+                try database.readReferences(into: &references)
+                return references
+            }
+        }
+        group.wait()
+        let listing: Listing
+        let references: ReferenceSet
+        do {
+            listing = try listingResult!.get()
+            references = try referencesResult!.get()
+        } catch {
+            throw error.failure
+        }
+        for (path, reason) in listing.unreadable {
+            Console.error("warning: could not read directory '\(path.isEmpty ? "." : path)' under media_root: \(reason); its files are not in this audit")
+        }
+        emptyReferenceWarnings(config, references)
+        let reconciler = Reconciler(classes: config.classes, mediaRootSetting: config.mediaRootSetting, directoryDepth: depth, selectedClasses: selected)
+        return reconciler.reconcile(listing, references, now: now)
+    }
+
+    /// A class whose columns hold no path at all usually means a wrong column: say so.
+    static func emptyReferenceWarnings(_ config: JanitorConfig, _ references: ReferenceSet) {
+        for (index, mediaClass) in config.classes.enumerated() where !mediaClass.paths.isEmpty {
+            let rows = references.columns.enumerated().filter { $0.element.classIndex == index }.map { references.rowsPerColumn[$0.offset] }.reduce(0, +)
+            if rows == 0 {
+                Console.error("warning: no row of class '\(mediaClass.name)' references a file (\(mediaClass.references.map(\.qualifiedName).joined(separator: ", "))); every file of the class looks unused — check the reference columns. A sweep of this class is refused while this holds.")
+            }
+        }
+    }
+}
