@@ -63,14 +63,15 @@ public struct ConfigLoader: Sendable {
         guard let top = reader.mapping(root, "the config file") else {
             return ConfigLoadResult(config: nil, diagnostics: reader.diagnostics)
         }
-        reader.checkKeys(top, allowed: Self.topKeys, what: "key")
+        // A misspelled required key is reported once, as unknown with its suggestion.
+        let misspelled = reader.checkKeys(top, allowed: Self.topKeys, what: "key")
 
         // version
         if let version = top["version"] {
             if let number = reader.int(version.value, "version"), number != 1 {
                 reader.error("unsupported version \(number); this media-janitor reads version 1", id: "config.version", at: version.value)
             }
-        } else {
+        } else if !misspelled.contains("version") {
             reader.error("missing 'version'; add 'version: 1' at the top", id: "config.missing-key", at: root)
         }
 
@@ -84,7 +85,7 @@ public struct ConfigLoader: Sendable {
             } else if reader.diagnostics.isEmpty || !reader.diagnostics.hasErrors {
                 reader.error("'media_root' is empty; give the directory that stored paths are relative to", id: "config.invalid-value", at: entry.value)
             }
-        } else {
+        } else if !misspelled.contains("media_root") {
             reader.error("missing 'media_root'; add the directory that stored paths are relative to, e.g. 'media_root: media'", id: "config.missing-key", at: root)
         }
 
@@ -92,7 +93,7 @@ public struct ConfigLoader: Sendable {
         var database: DatabaseLocation?
         if let entry = top["database"] {
             database = reader.database(entry.value, "database", base: base)
-        } else {
+        } else if !misspelled.contains("database") {
             reader.error("missing 'database'; add the app's database, e.g. 'database: sqlite:app.sqlite3'", id: "config.missing-key", at: root)
         }
         var state = DatabaseLocation.sqlite(path: FilePath.resolve(".janitor/state.sqlite3", against: base))
@@ -163,7 +164,7 @@ public struct ConfigLoader: Sendable {
                 }
             }
         }
-        if classes.isEmpty, !reader.diagnostics.hasErrors {
+        if classes.isEmpty, !reader.diagnostics.hasErrors, !misspelled.contains("classes") {
             reader.error("no classes are defined; add a 'classes' mapping or an 'include' of rule files", id: "config.no-classes", at: top["classes"]?.value ?? root)
         }
 

@@ -68,6 +68,10 @@ struct NodeReader {
             }
             return node
         } catch let error as YamlError {
+            if case .duplicatedKeysInMapping(let duplicates, let context) = error {
+                duplicateKeys(duplicates, in: text, mappingAt: context.mark)
+                return nil
+            }
             let (problem, mark) = Self.describe(error)
             let at = mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) } ?? SourceLocation(file: file, line: 1, column: 1)
             diagnostics.append(Diagnostic(.error, "YAML syntax error: \(problem); check indentation, quotes and ':' around here", id: "config.yaml-syntax", at: at))
@@ -75,6 +79,28 @@ struct NodeReader {
         } catch {
             diagnostics.append(Diagnostic(.error, "YAML error: \(error)", id: "config.yaml-syntax", at: SourceLocation(file: file, line: 1, column: 1)))
             return nil
+        }
+    }
+
+    /// Yams reports duplicate keys at the mapping; find each repeat's own line in the text.
+    private mutating func duplicateKeys(_ names: [String], in text: String, mappingAt mark: Mark) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for name in names.sorted() {
+            var first: Int?
+            for (index, line) in lines.enumerated() where index + 1 >= mark.line {
+                let indent = line.prefix { $0 == " " }.count
+                guard indent + 1 == mark.column else { continue }
+                let rest = line.dropFirst(indent)
+                guard rest.hasPrefix(name + ":") || rest.hasPrefix("\"\(name)\":") else { continue }
+                if let first {
+                    diagnostics.append(Diagnostic(.error, "duplicate key '\(name)' (first on line \(first)); keep one", id: "config.duplicate-key", at: SourceLocation(file: file, line: index + 1, column: indent + 1)))
+                    break
+                }
+                first = index + 1
+            }
+            if first == nil || !diagnostics.contains(where: { $0.id == "config.duplicate-key" && $0.message.contains("'\(name)'") }) {
+                diagnostics.append(Diagnostic(.error, "duplicate key '\(name)'; keep one", id: "config.duplicate-key", at: SourceLocation(file: file, line: mark.line, column: mark.column)))
+            }
         }
     }
 
@@ -120,12 +146,17 @@ struct NodeReader {
         return Array(sequence)
     }
 
-    mutating func checkKeys(_ fields: Fields, allowed: [String], what: String) {
+    @discardableResult
+    mutating func checkKeys(_ fields: Fields, allowed: [String], what: String) -> Set<String> {
+        var suggested = Set<String>()
         for entry in fields.entries where !allowed.contains(entry.key) && !entry.key.hasPrefix("x-") {
-            let hint = didYouMean(entry.key, in: allowed).map { "did you mean '\($0)'?" }
+            let suggestion = didYouMean(entry.key, in: allowed)
+            if let suggestion { suggested.insert(suggestion) }
+            let hint = suggestion.map { "did you mean '\($0)'?" }
                 ?? "expected one of: \(allowed.joined(separator: ", ")) (or an 'x-' note)"
             error("unknown \(what) '\(entry.key)'; \(hint)", id: "config.unknown-key", at: entry.keyNode)
         }
+        return suggested
     }
 
     // MARK: Scalars

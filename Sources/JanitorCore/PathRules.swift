@@ -25,8 +25,9 @@ public enum PathRules {
         if value.utf8.contains(0) { return .invalid(reason: "contains a NUL byte", protecting: nil) }
         if value.contains("://") { return .invalid(reason: "a URL, not a path under media_root", protecting: nil) }
         let posix = value.contains("\\") ? value.replacingBackslashes() : value
-        let isDrivePath = posix.utf8.count >= 2 && posix.utf8.dropFirst().first == UInt8(ascii: ":")
-            && posix.utf8.first.map { (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) } == true
+        let head = Array(posix.utf8.prefix(3))
+        let isDrivePath = head.count == 3 && head[1] == UInt8(ascii: ":") && head[2] == UInt8(ascii: "/")
+            && ((0x41...0x5A).contains(head[0]) || (0x61...0x7A).contains(head[0]))
         if isDrivePath { return .invalid(reason: "an absolute Windows path", protecting: nil) }
         if posix.hasPrefix("/") {
             let root = mediaRoot.hasSuffix("/") ? mediaRoot : mediaRoot + "/"

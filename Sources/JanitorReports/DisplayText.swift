@@ -6,7 +6,11 @@
 /// Backslashes are left alone, so `a\nb` may be a literal backslash too; the JSON formats
 /// are the exact record.
 func displayText(_ text: String) -> String {
-    guard text.unicodeScalars.contains(where: needsEscape) else { return text }
+    // Fast path over bytes: every scalar that needs an escape is a C0 byte, DEL, or starts with
+    // 0xC2 (C1 controls) or 0xE2 (U+2028 to U+2069); most names have none of these.
+    guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 || $0 == 0xE2 }),
+        text.unicodeScalars.contains(where: needsEscape)
+    else { return text }
     var result = ""
     result.reserveCapacity(text.utf8.count + 8)
     for scalar in text.unicodeScalars {
