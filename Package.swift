@@ -44,6 +44,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "scan-fixture", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/ScanFixture"),
         .testTarget(name: "JanitorCoreTests", dependencies: ["JanitorCore"]),
         .testTarget(
             name: "JanitorReportsTests",

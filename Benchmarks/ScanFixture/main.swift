@@ -406,15 +406,17 @@ for path in [mediaPath, databasePath] where exists(path) {
 unlink(markerPath)
 
 let plan = Plan(options: options)
-log("planned \(options.files) files in \(plan.leaves.count) leaf directories (\(String(format2(monotonicSeconds() - started)))s)")
+log("planned \(options.files) files in \(plan.leaves.count) leaf directories (\(format2(monotonicSeconds() - started))s)")
 
-// Thumbnails: two per parent image, parents spread evenly over the images.
-let thumbnailParents: [Int] = {
-    let parents = options.thumbnails / 2
+/// Thumbnails: two per parent image, parents spread evenly over the images (at most one per image).
+func thumbnailParents(_ plan: Plan, thumbnails: Int) -> [Int] {
     let images = plan.counts[MediaKind.image.rawValue]
+    let parents = min(thumbnails / 2, images)
     guard parents > 0 else { return [] }
-    return (0..<parents).map { j in plan.starts[MediaKind.image.rawValue] + (j * images) / parents + (j % 7) }
-}()
+    let bucket = images / parents  // >= 1
+    return (0..<parents).map { j in plan.starts[MediaKind.image.rawValue] + j * bucket + j % min(bucket, 7) }
+}
+let parents = thumbnailParents(plan, thumbnails: options.thumbnails)
 let thumbnailSuffixes: [StaticString] = ["_200x200", "_640x480"]
 
 func format2(_ value: Double) -> String {
@@ -449,7 +451,7 @@ for leaf in plan.leaves {
     close(directoryFD)
 }
 var thumbnailOrphans = 0
-for (j, parent) in thumbnailParents.enumerated() {
+for (j, parent) in parents.enumerated() {
     var directory = plan.leaves[Int(plan.leafOfFile[parent])].directory
     directory.append("/thumbs")
     writer.makeDirectories(directory)
@@ -477,13 +479,14 @@ let filesSeconds = monotonicSeconds() - filesStarted
 log("wrote \(writer.filesWritten) files (\(options.files) + \(options.thumbnails) thumbnails), \(writer.bytesWritten) bytes, under \(mediaPath) in \(format2(filesSeconds))s")
 
 // --- app.sqlite3 ---
-let databaseStarted = monotonicSeconds()
-var rowCounts: [String: Int] = [:]
-do {
+
+/// Creates the app database: every referenced file gets a row, in one transaction through
+/// prepared statements. Returns row counts by name.
+func writeDatabase(_ plan: Plan, path: String) throws -> [String: Int] {
     var configuration = Configuration()
     configuration.label = "scan-fixture"
-    let queue = try DatabaseQueue(path: databasePath, configuration: configuration)
-    try queue.writeWithoutTransaction { db in
+    let queue = try DatabaseQueue(path: path, configuration: configuration)
+    let counts = try queue.writeWithoutTransaction { db -> [String: Int] in
         try db.execute(sql: "PRAGMA synchronous = OFF")
         try db.execute(sql: """
             CREATE TABLE accounts_user (
@@ -511,16 +514,19 @@ do {
             CREATE INDEX gallery_photo_owner ON gallery_photo(owner_id);
             CREATE INDEX docs_document_owner ON docs_document(owner_id);
             """)
+        var counts: [String: Int] = [:]
         try db.inTransaction {
             // A small table of timestamps, so rows don't pay for date formatting.
             let dates: [String] = (0..<365).map { day in
                 let month = day / 31 % 12 + 1, dom = day % 28 + 1
                 return "2023-\(month < 10 ? "0" : "")\(month)-\(dom < 10 ? "0" : "")\(dom) \(10 + day % 12):\(10 + day % 50):00"
             }
-            let referencedImages: [Int] = (plan.starts[0]..<(plan.starts[0] + plan.counts[0])).filter(plan.isReferenced)
+            let imageRange = plan.starts[0]..<(plan.starts[0] + plan.counts[0])
+            let referencedImages: [Int] = imageRange.filter { plan.isReferenced($0) }
 
-            // accounts_user: one row per referenced avatar; every 10th user has no avatar (NULL or
-            // ''); every 25th user's cover_image is a gallery image (a shared reference).
+            // accounts_user: one row per referenced avatar; after every 9th, a user with no
+            // avatar (NULL or ''); every 25th user's cover_image is a gallery image, already
+            // referenced by gallery_photo.image (a shared reference across tables).
             let users = try db.makeStatement(sql: "INSERT INTO accounts_user (id, username, email, avatar, cover_image, date_joined) VALUES (?, ?, ?, ?, ?, ?)")
             var userID = 0
             var sharedCovers = 0
@@ -538,8 +544,8 @@ do {
                 if userID % 10 == 9 { try addUser(avatar: userID % 20 == 9 ? nil : "") }
             }
             let userCount = max(userID, 1)
-            rowCounts["accounts_user"] = userID
-            rowCounts["shared_cover_images"] = sharedCovers
+            counts["accounts_user"] = userID
+            counts["shared_cover_images"] = sharedCovers
 
             // gallery_photo: one row per referenced image.
             let photos = try db.makeStatement(sql: "INSERT INTO gallery_photo (id, owner_id, image, caption, created_at) VALUES (?, ?, ?, ?, ?)")
@@ -548,10 +554,10 @@ do {
                 photoID += 1
                 try photos.execute(arguments: [photoID, 1 + Int(plan.hash(.owner, file) % UInt64(userCount)), plan.path(file), "Photo \(photoID)", dates[Int(plan.hash(.date, file) % 365)]])
             }
-            rowCounts["gallery_photo"] = photoID
+            counts["gallery_photo"] = photoID
 
-            // docs_document: one row per referenced document; every 200th is duplicated (two rows,
-            // one file); every 50th has a row with no file.
+            // docs_document: one row per referenced document; every 200th row is followed by a
+            // copy (two rows, one file); every 50th by a draft with no file (NULL).
             let documents = try db.makeStatement(sql: "INSERT INTO docs_document (id, owner_id, title, file, uploaded_at) VALUES (?, ?, ?, ?, ?)")
             var documentID = 0
             var duplicated = 0
@@ -573,13 +579,21 @@ do {
                     try documents.execute(arguments: [documentID, owner, "Draft \(documentID)", nil, date])
                 }
             }
-            rowCounts["docs_document"] = documentID
-            rowCounts["duplicated_documents"] = duplicated
-            rowCounts["documents_without_file"] = withoutFile
+            counts["docs_document"] = documentID
+            counts["duplicated_documents"] = duplicated
+            counts["documents_without_file"] = withoutFile
             return .commit
         }
+        return counts
     }
     try queue.close()
+    return counts
+}
+
+let databaseStarted = monotonicSeconds()
+let rowCounts: [String: Int]
+do {
+    rowCounts = try writeDatabase(plan, path: databasePath)
 } catch {
     fail("writing \(databasePath): \(error)", code: 3)
 }
@@ -629,13 +643,13 @@ func writeText(_ text: String, to path: String) {
 writeText(config, to: root + "/janitor.yml")
 
 // --- scan-fixture.txt (last: its presence means the fixture is complete) ---
-let totalFiles = options.files + thumbnailParents.count * 2
+let totalFiles = options.files + parents.count * 2
 let expectedOrphans = orphanFiles + thumbnailOrphans
 let marker = """
     files=\(options.files)
     referenced=\(options.referenced)
     seed=\(options.seed)
-    thumbnails=\(thumbnailParents.count * 2)
+    thumbnails=\(parents.count * 2)
     total_files=\(totalFiles)
     expected_bytes=\(expectedBytes)
     expected_referenced=\(referencedFiles)

@@ -67,22 +67,3 @@ extension FindingKind {
     }
 }
 
-/// `1 file`, `2 files`.
-func counted(_ count: Int, _ singular: String, _ plural: String? = nil) -> String {
-    "\(count) \(count == 1 ? singular : plural ?? singular + "s")"
-}
-
-/// `12.5%` of a total, `-` when the total is zero.
-func percent(_ part: Int64, of total: Int64) -> String {
-    guard total > 0 else { return "-" }
-    let tenths = Int64((Double(part) / Double(total) * 1_000).rounded())
-    return "\(tenths / 10).\(tenths % 10)%"
-}
-
-/// A signed change, `+20`, `-5`, or empty when nothing changed.
-func signed(_ change: Int64) -> String {
-    change > 0 ? "+\(change)" : change < 0 ? "\(change)" : ""
-}
-
-/// How many references a line lists before saying how many more rows there are.
-let referencesShown = 3

@@ -113,13 +113,6 @@ public struct JSONFormatter: Sendable {
     }
 }
 
-extension Array where Element == AuditRecord {
-    /// The audit the change of `index` is measured against: the next older one, if any.
-    func olderAudit(than index: Int) -> AuditRecord? {
-        index + 1 < count ? self[index + 1] : nil
-    }
-}
-
 // The objects every JSON format shares, written in the documented key order. NDJSON writes the
 // same fields after its `"type"` key.
 extension JSONWriter {

@@ -139,7 +139,10 @@ public struct MarkdownFormatter: Sendable {
             out.table(
                 header: ["class", "files", "size", "share"], alignments: [.left, .right, .right, .right],
                 rows: report.classes.map {
-                    [code($0.name, inTable: true), "\($0.files)", humanSize($0.bytes), percent($0.bytes, of: report.bytes)]
+                    [
+                        code($0.name, inTable: true), "\($0.files)", humanSize($0.bytes),
+                        percent($0.bytes, of: report.bytes),
+                    ]
                 })
         }
         if !report.directories.isEmpty {
@@ -147,7 +150,10 @@ public struct MarkdownFormatter: Sendable {
             out.table(
                 header: ["directory", "files", "size", "share"], alignments: [.left, .right, .right, .right],
                 rows: report.directories.prefix(top).map {
-                    [code($0.path, inTable: true), "\($0.files)", humanSize($0.bytes), percent($0.bytes, of: report.bytes)]
+                    [
+                        code($0.path, inTable: true), "\($0.files)", humanSize($0.bytes),
+                        percent($0.bytes, of: report.bytes),
+                    ]
                 })
             out.more(report.directories.count - min(top, report.directories.count), "directory", "directories")
         }
@@ -156,7 +162,10 @@ public struct MarkdownFormatter: Sendable {
             out.table(
                 header: ["class", "owner", "files", "size"], alignments: [.left, .left, .right, .right],
                 rows: report.owners.prefix(top).map {
-                    [code($0.className, inTable: true), code($0.owner, inTable: true), "\($0.files)", humanSize($0.bytes)]
+                    [
+                        code($0.className, inTable: true), code($0.owner, inTable: true), "\($0.files)",
+                        humanSize($0.bytes),
+                    ]
                 })
             out.more(report.owners.count - min(top, report.owners.count), "owner")
         }

@@ -286,57 +286,6 @@ public struct TextFormatter: Sendable {
     }
 }
 
-/// The verdict line of `check`: `check passed`, `check passed with 1 warning`,
-/// `check failed: 2 errors, 1 warning`.
-struct CheckVerdict {
-    /// No errors.
-    var ok: Bool
-    /// The line.
-    var text: String
-
-    init(_ diagnostics: [Diagnostic]) {
-        let errors = diagnostics.count(where: { $0.severity == .error })
-        let warnings = diagnostics.count(where: { $0.severity == .warning })
-        let notes = diagnostics.count(where: { $0.severity == .note })
-        var counts: [String] = []
-        if errors > 0 { counts.append(counted(errors, "error")) }
-        if warnings > 0 { counts.append(counted(warnings, "warning")) }
-        if notes > 0 { counts.append(counted(notes, "note")) }
-        ok = errors == 0
-        if ok {
-            text = counts.isEmpty ? "check passed" : "check passed with " + counts.joined(separator: ", ")
-        } else {
-            text = "check failed: " + counts.joined(separator: ", ")
-        }
-    }
-}
-
-/// The summary cells of one audit in the history table, each with its change: `80 (-5)`.
-struct HistoryRow {
-    /// files, size, orphans, orphan size, missing, unclassified, invalid, too young.
-    var cells: [String]
-
-    init(_ audit: AuditRecord, previous: AuditRecord?) {
-        let now = audit.summary
-        let then = previous?.summary
-        func count(_ value: Int, _ old: Int?) -> String {
-            guard let old, old != value else { return "\(value)" }
-            return "\(value) (\(signed(Int64(value - old))))"
-        }
-        func size(_ value: Int64, _ old: Int64?) -> String {
-            guard let old, old != value else { return humanSize(value) }
-            let change = value - old
-            return "\(humanSize(value)) (\(change > 0 ? "+" : "")\(humanSize(change)))"
-        }
-        cells = [
-            count(now.files, then?.files), size(now.bytes, then?.bytes), count(now.orphans, then?.orphans),
-            size(now.orphanBytes, then?.orphanBytes), count(now.missing, then?.missing),
-            count(now.unclassified, then?.unclassified), count(now.invalid, then?.invalid),
-            count(now.tooYoung, then?.tooYoung),
-        ]
-    }
-}
-
 /// Lines of text output, with blank lines between sections.
 private struct TextOutput {
     var style: TerminalStyle

@@ -29,7 +29,8 @@ enum Canonical {
             generatedAt: generatedAt, mediaRoot: "media", summary: summary,
             classes: [
                 classUsage("profile_pictures", files: 300, bytes: 9_437_184, orphans: 2, orphanBytes: 1_100_887),
-                classUsage("forum_images", files: 120, bytes: 52_428_800, orphans: 1, orphanBytes: 2_400_000, missing: 1),
+                classUsage(
+                    "forum_images", files: 120, bytes: 52_428_800, orphans: 1, orphanBytes: 2_400_000, missing: 1),
                 classUsage("reçus", files: 44, bytes: 11_534_315, orphans: 1, orphanBytes: 300_000),
             ],
             directories: [
@@ -93,7 +94,9 @@ enum Canonical {
 
     /// Three audits, newest first: the oldest has no change.
     static let history: HistoryReport = {
-        func summary(_ files: Int, _ bytes: Int64, _ orphans: Int, _ orphanBytes: Int64, _ missing: Int) -> ScanSummary {
+        func summary(
+            _ files: Int, _ bytes: Int64, _ orphans: Int, _ orphanBytes: Int64, _ missing: Int
+        ) -> ScanSummary {
             var summary = ScanSummary()
             summary.files = files
             summary.bytes = bytes

@@ -22,7 +22,8 @@ enum GoldenFile {
             try Data(actual.utf8).write(to: url, options: .atomic)
         }
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            Issue.record("no golden file Expected/\(name); record it with RECORD=1 swift test --filter JanitorReportsTests")
+            Issue.record(
+                "no golden file Expected/\(name); record it with RECORD=1 swift test --filter JanitorReportsTests")
             return ""
         }
         return String(decoding: data, as: UTF8.self)

@@ -114,7 +114,8 @@ struct JSONFormatterTests {
 
     @Test("check JSON is ok when there are warnings but no errors")
     func checkOK() throws {
-        let report = CheckReport(diagnostics: [Diagnostic(.warning, "hooks are not installed", id: "hooks.absent")], facts: [])
+        let report = CheckReport(
+            diagnostics: [Diagnostic(.warning, "hooks are not installed", id: "hooks.absent")], facts: [])
         let json = try ReportFormat.json.render(report)
         #expect(json.hasPrefix(#"{"schema": 1, "ok": true,"#))
         #expect(json.contains(#"{"severity": "warning", "message": "hooks are not installed", "id": "hooks.absent"}"#))
@@ -128,7 +129,9 @@ struct JSONFormatterTests {
     }
 
     /// Expects each `"key":` to appear, each after the previous one.
-    private func expectInOrder(_ text: some StringProtocol, _ keys: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+    private func expectInOrder(
+        _ text: some StringProtocol, _ keys: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation
+    ) {
         var searchFrom = text.startIndex
         for key in keys {
             guard let range = text.range(of: "\"\(key)\":", range: searchFrom..<text.endIndex) else {

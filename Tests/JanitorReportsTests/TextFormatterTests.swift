@@ -15,7 +15,8 @@ struct TextFormatterTests {
 
     @Test("control characters in file names are shown as escapes, never sent to the terminal")
     func controlCharacters() {
-        let report = scan(findings: [Finding(kind: .unclassified, path: "evil\u{1B}]0;owned\u{7}\u{202E}gpj.exe", bytes: 1)])
+        let name = "evil\u{1B}]0;owned\u{7}\u{202E}gpj.exe"
+        let report = scan(findings: [Finding(kind: .unclassified, path: name, bytes: 1)])
         for options in [RenderOptions(color: false), RenderOptions(color: true)] {
             let text = ReportFormat.text.render(report, options: options)
             #expect(text.contains(#"evil\u{1B}]0;owned\u{7}\u{202E}gpj.exe"#))
@@ -62,7 +63,8 @@ struct TextFormatterTests {
 
     @Test("check text is the compiler-style lines, the facts and a verdict")
     func checkVerdicts() throws {
-        let passing = CheckReport(diagnostics: [Diagnostic(.warning, "hooks are not installed", id: "hooks.absent")], facts: [])
+        let passing = CheckReport(
+            diagnostics: [Diagnostic(.warning, "hooks are not installed", id: "hooks.absent")], facts: [])
         #expect(
             try ReportFormat.text.render(passing)
                 == "warning: hooks are not installed [hooks.absent]\n\ncheck passed with 1 warning\n")
