@@ -59,7 +59,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MediaJanitorTests",
-            dependencies: ["JanitorCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["media-janitor", "JanitorCore", "JanitorSources", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,7 @@
 import Foundation
-import FoundationXML
+#if canImport(FoundationXML)
+    import FoundationXML  // XMLParser lives here on Linux, in Foundation on Darwin.
+#endif
 import JanitorCore
 import JanitorReports
 import Testing
