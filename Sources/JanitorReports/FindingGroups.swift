@@ -35,7 +35,8 @@ struct FindingGroup {
             if kind.hasSize {
                 // Ties keep report order (by path), so the output is stable.
                 kindIndices.sort { left, right in
-                    let leftBytes = findings[left].bytes ?? -1, rightBytes = findings[right].bytes ?? -1
+                    let leftBytes = findings[left].bytes ?? -1
+                    let rightBytes = findings[right].bytes ?? -1
                     return leftBytes != rightBytes ? leftBytes > rightBytes : left < right
                 }
             }
@@ -66,4 +67,3 @@ extension FindingKind {
         }
     }
 }
-

@@ -27,8 +27,8 @@ public struct JSONFormatter: Sendable {
     /// The scan report: `schema, generated_at, media_root, summary, classes, directories, findings`.
     public func format(_ report: ScanReport) -> String {
         // About 160 bytes per finding; reserving up front avoids repeated regrowth of a large buffer.
-        var json = JSONWriter(capacity: 1_024 + 128 * report.classes.count + 128 * report.directories.count
-            + 160 * report.findings.count)
+        let usageLines = report.classes.count + report.directories.count
+        var json = JSONWriter(capacity: 1_024 + 128 * usageLines + 160 * report.findings.count)
         json.beginObject()
         json.field("schema", 1)
         json.field("generated_at", report.generatedAt)
@@ -52,8 +52,8 @@ public struct JSONFormatter: Sendable {
 
     /// The usage report: `schema, generated_at, media_root, files, bytes, classes, directories, owners`.
     public func format(_ report: UsageReport) -> String {
-        var json = JSONWriter(capacity: 1_024 + 128 * (report.classes.count + report.directories.count
-            + report.owners.count))
+        let lines = report.classes.count + report.directories.count + report.owners.count
+        var json = JSONWriter(capacity: 1_024 + 128 * lines)
         json.beginObject()
         json.field("schema", 1)
         json.field("generated_at", report.generatedAt)

@@ -227,7 +227,8 @@ public struct MarkdownFormatter: Sendable {
     func code(_ text: String, inTable: Bool = false) -> String {
         var content = displayText(text)
         if inTable { content = content.replacingOccurrences(of: "|", with: "\\|") }
-        var longestRun = 0, run = 0
+        var longestRun = 0
+        var run = 0
         for character in content {
             run = character == "`" ? run + 1 : 0
             longestRun = max(longestRun, run)

@@ -21,8 +21,8 @@ public struct NDJSONFormatter: Sendable {
 
     /// The scan report.
     public func format(_ report: ScanReport) -> String {
-        var json = JSONWriter(capacity: 1_024 + 160 * (report.classes.count + report.directories.count
-            + report.findings.count))
+        let lines = report.classes.count + report.directories.count + report.findings.count
+        var json = JSONWriter(capacity: 1_024 + 160 * lines)
         json.record("summary") {
             $0.field("schema", 1)
             $0.field("generated_at", report.generatedAt)
@@ -37,8 +37,8 @@ public struct NDJSONFormatter: Sendable {
 
     /// The usage report.
     public func format(_ report: UsageReport) -> String {
-        var json = JSONWriter(capacity: 1_024 + 128 * (report.classes.count + report.directories.count
-            + report.owners.count))
+        let lines = report.classes.count + report.directories.count + report.owners.count
+        var json = JSONWriter(capacity: 1_024 + 128 * lines)
         json.record("usage") {
             $0.field("schema", 1)
             $0.field("generated_at", report.generatedAt)

@@ -21,7 +21,9 @@ extension ConfigFiles {
             guard let glob = try? Glob(pattern) else { return [] }
             // Walk only below the pattern's literal directory.
             let start = glob.literalDirectory.map { directory + "/" + $0 } ?? directory
-            guard let enumerator = FileManager.default.enumerator(atPath: start) else { return [] }
+            // A symlinked rules directory is fine for config files (the media walk never follows links).
+            let resolved = URL(fileURLWithPath: start).resolvingSymlinksInPath().path
+            guard let enumerator = FileManager.default.enumerator(atPath: resolved) else { return [] }
             var matches: [String] = []
             let offset = glob.literalDirectory.map { $0 + "/" } ?? ""
             while let relative = enumerator.nextObject() as? String {

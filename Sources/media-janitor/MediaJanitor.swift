@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import JanitorCore
 
 /// The `media-janitor` command.
@@ -14,6 +15,26 @@ struct MediaJanitor: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [CheckCommand.self, ExplainCommand.self, ScanCommand.self, UsageCommand.self, HistoryCommand.self]
     )
+
+    /// Parses and runs, mapping ArgumentParser's usage errors (EX_USAGE, 64) to exit 2 as
+    /// DESIGN section 4 specifies for every usage error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code.rawValue == 64 {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(Exit.usage)
+            }
+            exit(withError: error)
+        }
+    }
 
     /// Exit codes shared by every command (DESIGN section 4).
     enum Exit {

@@ -14,8 +14,10 @@ struct JSONFormatterTests {
         let summary = try #require(lines.first { $0.hasPrefix(#" "summary""#) })
         expectInOrder(
             summary,
-            ["files", "bytes", "referenced", "orphans", "orphan_bytes", "missing", "unclassified", "invalid",
-             "too_young", "excluded"])
+            [
+                "files", "bytes", "referenced", "orphans", "orphan_bytes", "missing", "unclassified", "invalid",
+                "too_young", "excluded",
+            ])
         let classLine = try #require(lines.first { $0.contains(#""name": "forum_images""#) })
         expectInOrder(classLine, ["name", "files", "bytes", "orphans", "orphan_bytes", "missing"])
         let directoryLine = try #require(lines.first { $0.contains(#""path": "tmp""#) })
@@ -30,8 +32,10 @@ struct JSONFormatterTests {
         let bare = Finding(kind: .orphan, path: "profile_pics/a.jpg")
         let json = ReportFormat.json.render(scan(findings: [full, bare]))
         let lines = json.split(separator: "\n")
-        #expect(lines.contains(
-            #"  {"kind": "invalid", "path": "p", "value": "v", "class": "c", "bytes": 1, "mtime": "2026-11-21T10:00:00Z", "reason": "r", "referenced_by": [{"table": "t", "column": "col", "key": "k"}]},"#))
+        #expect(
+            lines.contains(
+                #"  {"kind": "invalid", "path": "p", "value": "v", "class": "c", "bytes": 1, "mtime": "2026-11-21T10:00:00Z", "reason": "r", "referenced_by": [{"table": "t", "column": "col", "key": "k"}]},"#
+            ))
         #expect(lines.contains(#"  {"kind": "orphan", "path": "profile_pics/a.jpg"}"#))
     }
 

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationXML)
-    import FoundationXML  // XMLParser lives here on Linux, in Foundation on Darwin.
-#endif
 import JanitorCore
 import JanitorReports
 import Testing
+
+#if canImport(FoundationXML)
+    import FoundationXML  // XMLParser lives here on Linux, in Foundation on Darwin.
+#endif
 
 @Suite("JUnit")
 struct JUnitFormatterTests {

@@ -29,13 +29,14 @@ struct TextFormatterTests {
     @Test("each findings kind shows at most top rows, largest first, and says how many more")
     func topFindings() {
         let text = ReportFormat.text.render(Canonical.scan, options: RenderOptions(top: 1))
-        #expect(text.contains(
-            """
-            Orphans: 4, 3.6 MiB reclaimable, largest first
-              2.3 MiB  forum_images/old banner.png  forum_images  2026-10-01T08:00:00Z
-              ... and 3 more
+        #expect(
+            text.contains(
+                """
+                Orphans: 4, 3.6 MiB reclaimable, largest first
+                  2.3 MiB  forum_images/old banner.png  forum_images  2026-10-01T08:00:00Z
+                  ... and 3 more
 
-            """))
+                """))
         #expect(text.contains("  ... and 4 more directories\n"))
     }
 
