@@ -1,0 +1,23 @@
+# The two commands of the README's quick start, and the benchmark.
+.PHONY: demo test bench deps build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	swift build
+
+# Builds the sample app (samples/out) and audits it.
+demo: build
+	bash samples/make-sample.sh
+	cd samples && ../.build/debug/media-janitor check && ../.build/debug/media-janitor scan
+
+# The whole test suite.
+test: deps
+	swift build --build-tests
+	swift test
+
+# Scan time against `find` on a generated tree: `make bench` (200,000 files) or
+# `make bench ARGS=--million`.
+bench: deps
+	bash Benchmarks/scan-bench.sh $(ARGS)
