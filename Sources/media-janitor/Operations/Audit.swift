@@ -10,6 +10,8 @@ enum Audit {
         _ workspace: Workspace, selected: Set<Int>?, keepOwners: Bool, depth: Int, now: Date = Date()
     ) throws(CommandFailure) -> Reconciler.Result {
         let config = workspace.config
+        let clock = ContinuousClock()
+        let started = clock.now
         let database = try workspace.openAppDatabase()
         let walker = DiskWalker(root: config.mediaRoot)
 
@@ -17,10 +19,16 @@ enum Audit {
         nonisolated(unsafe) var listingResult: Result<Listing, SourceError>?
         nonisolated(unsafe) var referencesResult: Result<ReferenceSet, SourceError>?
         let group = DispatchGroup()
+        nonisolated(unsafe) var walkTime = Duration.zero
+        nonisolated(unsafe) var readTime = Duration.zero
         DispatchQueue.global().async(group: group) {
+            let start = clock.now
             listingResult = Result { () throws(SourceError) in try walker.walk(capacityHint: 1 << 16) }
+            walkTime = clock.now - start
         }
         DispatchQueue.global().async(group: group) {
+            let start = clock.now
+            defer { readTime = clock.now - start }
             referencesResult = Result { () throws(SourceError) in
                 var references = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot, keepsOwners: keepOwners, capacity: 1 << 16)
                 try database.readReferences(into: &references)
@@ -36,12 +44,17 @@ enum Audit {
         } catch {
             throw error.failure
         }
+        Log.logger.debug("walked media root", metadata: ["walk.entries": "\(listing.count)", "walk.time": "\(walkTime.seconds)"])
+        Log.logger.debug("read references", metadata: ["references.rows": "\(references.occurrenceCount)", "references.paths": "\(references.paths.count)", "references.time": "\(readTime.seconds)"])
         for (path, reason) in listing.unreadable {
-            Console.error("warning: could not read directory '\(path.isEmpty ? "." : path)' under media_root: \(reason); its files are not in this audit")
+            Console.warning("could not read directory '\(path.isEmpty ? "." : path)' under media_root: \(reason); its files are not in this audit")
         }
         emptyReferenceWarnings(config, references)
         let reconciler = Reconciler(classes: config.classes, mediaRootSetting: config.mediaRootSetting, directoryDepth: depth, selectedClasses: selected)
-        return reconciler.reconcile(listing, references, now: now)
+        let reconcileStart = clock.now
+        let result = reconciler.reconcile(listing, references, now: now)
+        Log.logger.debug("reconciled", metadata: ["reconcile.time": "\((clock.now - reconcileStart).seconds)", "audit.time": "\((clock.now - started).seconds)"])
+        return result
     }
 
     /// A class whose columns hold no path at all usually means a wrong column: say so.
@@ -49,7 +62,7 @@ enum Audit {
         for (index, mediaClass) in config.classes.enumerated() where !mediaClass.paths.isEmpty {
             let rows = references.columns.enumerated().filter { $0.element.classIndex == index }.map { references.rowsPerColumn[$0.offset] }.reduce(0, +)
             if rows == 0 {
-                Console.error("warning: no row of class '\(mediaClass.name)' references a file (\(mediaClass.references.map(\.qualifiedName).joined(separator: ", "))); every file of the class looks unused — check the reference columns. A sweep of this class is refused while this holds.")
+                Console.warning("no row of class '\(mediaClass.name)' references a file (\(mediaClass.references.map(\.qualifiedName).joined(separator: ", "))); every file of the class looks unused — check the reference columns. A sweep of this class is refused while this holds.")
             }
         }
     }

@@ -18,6 +18,14 @@ enum Console {
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
     }
 
+    /// Set by `--quiet`: warnings are not printed.
+    nonisolated(unsafe) static var quiet = false
+
+    /// A warning line on stderr, unless `--quiet`.
+    static func warning(_ text: String) {
+        if !quiet { error("warning: " + text) }
+    }
+
     static func diagnostics(_ diagnostics: [Diagnostic], quiet: Bool) {
         for diagnostic in diagnostics where !quiet || diagnostic.severity == .error {
             error(diagnostic.description)

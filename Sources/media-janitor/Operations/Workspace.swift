@@ -10,6 +10,7 @@ struct Workspace {
 
     /// Loads the config; errors end the command with exit 2.
     static func load(_ options: CommonOptions) throws(CommandFailure) -> Workspace {
+        Log.configure(options)
         let loader = ConfigLoader(files: .disk, environment: ProcessInfo.processInfo.environment)
         let result = loader.load(path: options.configPath, currentDirectory: FileManager.default.currentDirectoryPath)
         guard let config = result.config else {
