@@ -116,6 +116,20 @@ struct CommandErrorTests {
         #expect(try Janitor.run(["sweep"], in: app.path).status == 2)
     }
 
+    @Test("a class whose columns hold no path warns (every file would look unused); --quiet silences it, --verbose adds timings")
+    func emptyReferences() throws {
+        let app = try TinyApp()
+        try DatabaseQueue(path: app.path + "/app.sqlite3").write { try $0.execute(sql: "UPDATE accounts_user SET avatar = NULL") }
+        let warning = "warning: no row of class 'avatars' references a file (accounts_user.avatar); every file of the class looks unused — check the reference columns. A sweep of this class is refused while this holds.\n"
+        let plain = try Janitor.run(["scan", "--no-record", "--output", "/dev/null"], in: app.path)
+        #expect(plain.stderr == warning)
+        let quiet = try Janitor.run(["scan", "--no-record", "--quiet", "--output", "/dev/null"], in: app.path)
+        #expect(quiet.stderr.isEmpty)
+        let verbose = try Janitor.run(["scan", "--no-record", "--verbose", "--output", "/dev/null"], in: app.path)
+        #expect(verbose.stderr.contains("walk.entries=1"))
+        #expect(verbose.stderr.contains("references.rows=0"))
+    }
+
     @Test("the top-level help is exactly as documented")
     func help() throws {
         let outcome = try Janitor.run(["--help"], in: FileManager.default.temporaryDirectory.path)
