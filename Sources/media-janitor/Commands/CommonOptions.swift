@@ -33,6 +33,13 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .long, help: "How many rows per table and per kind of finding text and Markdown show.")
     var top = 20
 
+    /// Fails with a usage error, before any work, when the format cannot render `kind`.
+    func requireSupport(for kind: ReportKind) throws(CommandFailure) {
+        guard format.supports(kind) else {
+            throw .usage(ReportError.unsupportedFormat(format, report: kind).description)
+        }
+    }
+
     /// Options for the formatters.
     var renderOptions: RenderOptions {
         let environment = ProcessInfo.processInfo.environment

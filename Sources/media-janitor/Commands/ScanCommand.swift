@@ -73,9 +73,7 @@ struct UsageCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            guard output.format.supports(.usage) else {
-                throw CommandFailure.usage(ReportError.unsupportedFormat(output.format, report: .usage).description)
-            }
+            try output.requireSupport(for: .usage)
             let workspace = try Workspace.load(common)
             let selected = try workspace.selectedClasses(classOptions.classes)
             let result = try Audit.run(workspace, selected: selected, keepOwners: true, depth: depth)
@@ -103,9 +101,7 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            guard output.format.supports(.history) else {
-                throw CommandFailure.usage(ReportError.unsupportedFormat(output.format, report: .history).description)
-            }
+            try output.requireSupport(for: .history)
             let workspace = try Workspace.load(common)
             let store = try workspace.openStore()
             let audits: [AuditRecord]
