@@ -1,7 +1,7 @@
 // scan-fixture: builds a large, deterministic media tree + app database + janitor.yml for the
 // orphan-scan benchmark (Benchmarks/scan-bench.sh). Not a test; not shipped.
 //
-//   scan-fixture DIR --files N [--referenced 0.9] [--seed S] [--thumbnails T] [--quiet]
+//   scan-fixture DIR --files N [--referenced 0.9] [--seed S] [--thumbnails T] [--threads K] [--quiet]
 //
 // Writes:
 //   DIR/media/            N small regular files (0..4096 bytes) in a Django-like tree, plus T
@@ -118,10 +118,11 @@ struct Options {
     var referenced = 0.9
     var seed: UInt64 = 1
     var thumbnails = 400
+    var threads = 0  // 0: one per CPU, at most 4
     var quiet = false
 
     static let usage = """
-        usage: scan-fixture DIR --files N [--referenced 0.9] [--seed S] [--thumbnails T] [--quiet]
+        usage: scan-fixture DIR --files N [--referenced 0.9] [--seed S] [--thumbnails T] [--threads K] [--quiet]
 
         Creates DIR/media (N files plus T thumbnails), DIR/app.sqlite3, DIR/janitor.yml and
         DIR/scan-fixture.txt. DIR/media and DIR/app.sqlite3 must not exist yet.
@@ -155,6 +156,10 @@ struct Options {
                 let text = value(argument)
                 guard let t = Int(text), t >= 0, t % 2 == 0 else { fail("--thumbnails must be an even integer >= 0, not '\(text)'") }
                 options.thumbnails = t
+            case "--threads":
+                let text = value(argument)
+                guard let t = Int(text), t >= 1, t <= 64 else { fail("--threads must be an integer in 1...64, not '\(text)'") }
+                options.threads = t
             case "--quiet":
                 options.quiet = true
             case "-h", "--help":
@@ -473,7 +478,7 @@ func writeMainFiles(_ plan: Plan, mediaFD: Int32, workers: Int) -> WriteTotals {
 }
 
 let filesStarted = monotonicSeconds()
-let workers = max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+let workers = options.threads > 0 ? options.threads : max(1, min(4, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 let mainTotals = writeMainFiles(plan, mediaFD: mediaFD, workers: workers)
 var writer = FileWriter(mediaFD: mediaFD)
 var filesWritten = mainTotals.files
