@@ -13,7 +13,7 @@ public struct Listing: Sendable {
     }
 
     /// Root-relative paths; an entry's index is its position here.
-    public private(set) var paths: PathSet
+    public private(set) var paths: PathList
     /// Bytes from `lstat` (a symlink's own size).
     public private(set) var sizes: [Int64] = []
     /// Modification times in whole seconds since 1970.
@@ -25,7 +25,7 @@ public struct Listing: Sendable {
 
     /// Creates an empty listing sized for about `capacity` entries.
     public init(capacity: Int = 1024) {
-        paths = PathSet(capacity: capacity)
+        paths = PathList(capacity: capacity)
         sizes.reserveCapacity(capacity)
         mtimes.reserveCapacity(capacity)
         kinds.reserveCapacity(capacity)
@@ -36,7 +36,7 @@ public struct Listing: Sendable {
 
     /// Adds an entry. Paths come from a walk and so are unique.
     public mutating func append(_ path: UnsafeBufferPointer<UInt8>, size: Int64, mtime: Int64, kind: EntryKind) {
-        paths.insert(path)
+        paths.append(path)
         sizes.append(size)
         mtimes.append(mtime)
         kinds.append(kind)

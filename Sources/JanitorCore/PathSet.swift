@@ -104,16 +104,88 @@ public struct PathSet: Sendable {
         }
     }
 
-    /// 64-bit FNV-1a with a final avalanche, so that similar paths spread over the slots.
+    /// A 64-bit hash that reads eight bytes at a time, with a final avalanche so that similar
+    /// paths spread over the slots.
     static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        guard let base = bytes.baseAddress else { return hash }
+        let raw = UnsafeRawPointer(base)
+        var offset = 0
+        let count = bytes.count
+        while offset + 8 <= count {
+            let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            hash = (hash ^ word) &* 0xff51_afd7_ed55_8ccd
+            hash ^= hash >> 29
+            offset += 8
+        }
+        if offset < count {
+            var tail: UInt64 = 0
+            var shift: UInt64 = 0
+            while offset < count {
+                tail |= UInt64(base[offset]) << shift
+                shift += 8
+                offset += 1
+            }
+            hash = (hash ^ tail) &* 0xc4ce_b9fe_1a85_ec53
         }
         hash ^= hash >> 33
         hash = hash &* 0xff51_afd7_ed55_8ccd
         hash ^= hash >> 33
         return hash
+    }
+}
+
+/// Byte strings (paths) in one arena, in insertion order, without a lookup table: what a walk
+/// produces, where every path is unique by construction.
+public struct PathList: Sendable {
+    private var arena: [UInt8] = []
+    private var starts: [Int] = [0]
+
+    /// Creates an empty list sized for about `capacity` paths.
+    public init(capacity: Int = 1024) {
+        arena.reserveCapacity(capacity * 32)
+        starts.reserveCapacity(capacity + 1)
+    }
+
+    /// The number of paths.
+    public var count: Int { starts.count - 1 }
+
+    /// Appends a path.
+    public mutating func append(_ path: UnsafeBufferPointer<UInt8>) {
+        arena.append(contentsOf: path)
+        starts.append(arena.count)
+    }
+
+    /// Calls `body` with the bytes of the path at an index.
+    public func withBytes<R>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try arena.withUnsafeBufferPointer { buffer in
+            try body(UnsafeBufferPointer(rebasing: buffer[starts[index]..<starts[index + 1]]))
+        }
+    }
+
+    /// Calls `body` with the whole arena and the start offsets, for loops over every path.
+    public func withStorage<R>(_ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Int>) throws -> R) rethrows -> R {
+        try arena.withUnsafeBufferPointer { bytes in
+            try starts.withUnsafeBufferPointer { starts in try body(bytes, starts) }
+        }
+    }
+
+    /// The path at an index, as a string (invalid UTF-8 is repaired for display).
+    public subscript(index: Int) -> String {
+        withBytes(at: index) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Whether the path at `a` sorts before the path at `b`, bytewise.
+    public func precedes(_ a: Int, _ b: Int) -> Bool {
+        withStorage { bytes, starts in
+            let la = starts[a + 1] - starts[a], lb = starts[b + 1] - starts[b]
+            let common = Swift.min(la, lb)
+            if common > 0 {
+                let order = memcmp(bytes.baseAddress! + starts[a], bytes.baseAddress! + starts[b], common)
+                if order != 0 { return order < 0 }
+            }
+            return la < lb
+        }
     }
 }
 

@@ -46,43 +46,41 @@ public struct Reconciler: Sendable {
         var summary = ScanSummary()
         var classUsage = classes.map { ClassUsage(name: $0.name) }
         var directories = DirectoryTally(depth: directoryDepth)
-        var findings: [Finding] = []
         var states = [FileState](repeating: .skipped, count: listing.count)
         var classOfEntry = [Int32](repeating: -1, count: listing.count)
+        // For each referenced path, the listing entry that holds it (-1: not on disk).
+        var referenceEntry = [Int32](repeating: -1, count: references.paths.count)
+        var orphans: [Int32] = [], tooYoung: [Int32] = [], unclassified: [Int32] = []
         let derivativeIndex = DerivativeIndex(classes: classes, references: references)
-        func isSelected(_ classIndex: Int) -> Bool { selectedClasses?.contains(classIndex) ?? true }
+        let matchers = classes.map { ClassMatcher(paths: $0.paths, exclude: $0.exclude, grace: $0.grace.value) }
+        let selection: [Bool]? = selectedClasses.map { selected in classes.indices.map { selected.contains($0) } }
+        let sizes = listing.sizes, mtimes = listing.mtimes, kinds = listing.kinds
 
-        for entry in 0..<listing.count {
-            listing.paths.withBytes(at: entry) { path in
+        listing.paths.withStorage { bytes, starts in
+            for entry in 0..<listing.count {
+                let path = UnsafeBufferPointer(rebasing: bytes[starts[entry]..<starts[entry + 1]])
                 var owner = -1
                 var excluded = false
-                for (index, mediaClass) in classes.enumerated() where mediaClass.matchesPaths(path) {
-                    if mediaClass.isExcluded(path) { excluded = true; continue }
+                for index in 0..<matchers.count where matchers[index].matchesPaths(path) {
+                    if matchers[index].isExcluded(path) { excluded = true; continue }
                     owner = index
                     break
                 }
-                let kind = listing.kinds[entry]
-                let size = listing.sizes[entry]
+                let kind = kinds[entry]
+                let size = sizes[entry]
                 var referenced = false
-                if kind == .regular {
-                    if let index = references.paths.index(of: path) {
+                if let index = references.paths.index(of: path) {
+                    referenceEntry[index] = Int32(entry)
+                    if kind == .regular {
                         referenced = true
                         if owner < 0 { owner = Int(references.firstClass[index]) }
-                    } else if derivativeIndex.hasReferencedParent(path) {
-                        referenced = true
                     }
+                } else if kind == .regular, derivativeIndex.hasReferencedParent(path) {
+                    referenced = true
                 }
-                if owner < 0, selectedClasses != nil { return }
-                if owner >= 0, !isSelected(owner) { return }
+                if let selection, owner < 0 || !selection[owner] { continue }
                 classOfEntry[entry] = Int32(owner)
 
-                summary.files += 1
-                summary.bytes += size
-                directories.add(path, bytes: size)
-                if owner >= 0 {
-                    classUsage[owner].files += 1
-                    classUsage[owner].bytes += size
-                }
                 let state: FileState
                 if kind != .regular {
                     state = .unclassified
@@ -90,12 +88,19 @@ public struct Reconciler: Sendable {
                     state = .referenced
                 } else if owner < 0 {
                     state = excluded ? .excluded : .unclassified
-                } else if nowSeconds - listing.mtimes[entry] < classes[owner].grace.value {
+                } else if nowSeconds - mtimes[entry] < matchers[owner].grace {
                     state = .tooYoung
                 } else {
                     state = .orphan
                 }
                 states[entry] = state
+                summary.files += 1
+                summary.bytes += size
+                if owner >= 0 {
+                    classUsage[owner].files += 1
+                    classUsage[owner].bytes += size
+                }
+                directories.add(path, bytes: size, orphanBytes: state == .orphan ? size : nil)
                 switch state {
                 case .referenced:
                     summary.referenced += 1
@@ -106,120 +111,137 @@ public struct Reconciler: Sendable {
                     summary.orphanBytes += size
                     classUsage[owner].orphans += 1
                     classUsage[owner].orphanBytes += size
-                    directories.addOrphan(path, bytes: size)
-                    findings.append(fileFinding(.orphan, path, entry, listing, className: classes[owner].name, reason: nil))
+                    orphans.append(Int32(entry))
                 case .tooYoung:
                     summary.tooYoung += 1
-                    findings.append(fileFinding(.tooYoung, path, entry, listing, className: classes[owner].name, reason: "inside grace (\(classes[owner].grace))"))
+                    tooYoung.append(Int32(entry))
                 case .unclassified:
                     summary.unclassified += 1
-                    let reason: String
-                    switch kind {
-                    case .symlink: reason = "symlink; never followed"
-                    case .other: reason = "not a regular file"
-                    case .regular: reason = "no class claims it"
-                    }
-                    findings.append(fileFinding(.unclassified, path, entry, listing, className: owner >= 0 ? classes[owner].name : nil, reason: reason))
+                    unclassified.append(Int32(entry))
                 case .skipped:
                     break
                 }
             }
         }
 
+        // Findings, grouped by kind, each group by path (sorting entry indices by their bytes).
+        var findings: [Finding] = []
+        findings.reserveCapacity(orphans.count + tooYoung.count + unclassified.count)
+        func sortedByPath(_ entries: [Int32]) -> [Int32] {
+            entries.sorted { listing.paths.precedes(Int($0), Int($1)) }
+        }
+        for entry in sortedByPath(orphans) {
+            let owner = Int(classOfEntry[Int(entry)])
+            findings.append(fileFinding(.orphan, Int(entry), listing, className: classes[owner].name, reason: nil))
+        }
+
         // Missing: referenced paths with no entry on disk.
         var missingFindings: [Int: Int] = [:]
-        for index in 0..<references.paths.count {
+        var missing: [(path: String, classIndex: Int, index: Int)] = []
+        for index in 0..<references.paths.count where referenceEntry[index] < 0 {
             let classIndex = Int(references.firstClass[index])
-            guard isSelected(classIndex) else { continue }
-            let onDisk = references.paths.withBytes(at: index) { listing.paths.index(of: $0) != nil }
-            guard !onDisk else { continue }
-            summary.missing += 1
-            classUsage[classIndex].missing += 1
-            missingFindings[index] = findings.count
-            findings.append(Finding(kind: .missing, path: references.paths[index], className: classes[classIndex].name))
+            if let selection, !selection[classIndex] { continue }
+            missing.append((references.paths[index], classIndex, index))
         }
-        var owners: [String: OwnerUsage] = [:]
-        if !missingFindings.isEmpty || references.keepsOwners {
+        missing.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        for item in missing {
+            summary.missing += 1
+            classUsage[item.classIndex].missing += 1
+            missingFindings[item.index] = findings.count
+            findings.append(Finding(kind: .missing, path: item.path, className: classes[item.classIndex].name))
+        }
+        if !missingFindings.isEmpty {
             for occurrence in references.occurrences {
-                let pathIndex = Int(occurrence.path)
-                if let finding = missingFindings[pathIndex] {
+                if let finding = missingFindings[Int(occurrence.path)] {
                     findings[finding].referencedBy.append(references.rowReference(occurrence))
                 }
             }
         }
-        if references.keepsOwners {
-            owners = ownerUsage(listing, references)
-        }
 
-        for value in references.invalid where isSelected(value.classIndex) {
+        let invalid = references.invalid.filter { selection?[$0.classIndex] ?? true }
+            .sorted { $0.value.utf8.lexicographicallyPrecedes($1.value.utf8) }
+        for value in invalid {
             summary.invalid += 1
             findings.append(Finding(kind: .invalid, value: value.value, className: classes[value.classIndex].name, reason: value.reason, referencedBy: [value.row]))
         }
+        for entry in sortedByPath(unclassified) {
+            let owner = Int(classOfEntry[Int(entry)])
+            let reason: String
+            switch kinds[Int(entry)] {
+            case .symlink: reason = "symlink; never followed"
+            case .other: reason = "not a regular file"
+            case .regular: reason = "no class claims it"
+            }
+            findings.append(fileFinding(.unclassified, Int(entry), listing, className: owner >= 0 ? classes[owner].name : nil, reason: reason))
+        }
+        for entry in sortedByPath(tooYoung) {
+            let owner = Int(classOfEntry[Int(entry)])
+            findings.append(fileFinding(.tooYoung, Int(entry), listing, className: classes[owner].name, reason: "inside grace (\(classes[owner].grace))"))
+        }
 
-        findings.sort(by: Self.findingOrder)
+        let owners = references.keepsOwners ? ownerUsage(listing, references, referenceEntry) : []
         let report = ScanReport(
             generatedAt: Date(timeIntervalSince1970: TimeInterval(nowSeconds)), mediaRoot: mediaRootSetting,
-            summary: summary, classes: classUsage.enumerated().filter { isSelected($0.offset) }.map(\.element),
+            summary: summary, classes: classUsage.enumerated().filter { selection?[$0.offset] ?? true }.map(\.element),
             directories: directories.sorted(), findings: findings)
-        let ownerList = owners.values.sorted { ($0.bytes, $1.className, $1.owner) > ($1.bytes, $0.className, $0.owner) }
-        return Result(report: report, owners: ownerList, states: states, classOfEntry: classOfEntry)
+        return Result(report: report, owners: owners, states: states, classOfEntry: classOfEntry)
     }
 
-    /// Kind order (orphan, missing, invalid, unclassified, too_young), then path.
-    static func findingOrder(_ a: Finding, _ b: Finding) -> Bool {
-        let rank: [FindingKind: Int] = [.orphan: 0, .missing: 1, .invalid: 2, .unclassified: 3, .tooYoung: 4]
-        if a.kind != b.kind { return rank[a.kind]! < rank[b.kind]! }
-        return a.subject.utf8.lexicographicallyPrecedes(b.subject.utf8)
-    }
-
-    private func fileFinding(_ kind: FindingKind, _ path: UnsafeBufferPointer<UInt8>, _ entry: Int, _ listing: Listing, className: String?, reason: String?) -> Finding {
+    private func fileFinding(_ kind: FindingKind, _ entry: Int, _ listing: Listing, className: String?, reason: String?) -> Finding {
         Finding(
-            kind: kind, path: String(decoding: path, as: UTF8.self), className: className, bytes: listing.sizes[entry],
+            kind: kind, path: listing.paths[entry], className: className, bytes: listing.sizes[entry],
             mtime: Date(timeIntervalSince1970: TimeInterval(listing.mtimes[entry])), reason: reason)
     }
 
     /// Bytes per owner: each file counted once per owner, whichever of their rows hold it.
-    private func ownerUsage(_ listing: Listing, _ references: ReferenceSet) -> [String: OwnerUsage] {
+    private func ownerUsage(_ listing: Listing, _ references: ReferenceSet, _ referenceEntry: [Int32]) -> [OwnerUsage] {
         var usage: [String: OwnerUsage] = [:]
         var seen = Set<String>()
         references.forEachOccurrence { pathIndex, column, _, owner in
             guard let owner else { return }
             let classIndex = references.columns[column].classIndex
             guard selectedClasses?.contains(classIndex) ?? true else { return }
-            guard let entry = references.paths.withBytes(at: pathIndex, { listing.paths.index(of: $0) }) else { return }
+            let entry = Int(referenceEntry[pathIndex])
+            guard entry >= 0 else { return }
             let className = classes[classIndex].name
             let key = "\(className)\u{0}\(owner)"
             guard seen.insert("\(key)\u{0}\(pathIndex)").inserted else { return }
             usage[key, default: OwnerUsage(className: className, owner: owner)].files += 1
             usage[key]!.bytes += listing.sizes[entry]
         }
-        return usage
+        return usage.values.sorted { ($0.bytes, $1.className, $1.owner) > ($1.bytes, $0.className, $0.owner) }
     }
 }
 
-/// Totals per directory, cut at a depth; consecutive files of one directory reuse its key.
+/// The part of a class the per-file loop needs, without the rest of the class's values.
+struct ClassMatcher {
+    let paths: [Glob]
+    let exclude: [Glob]
+    let grace: Int64
+
+    func matchesPaths(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in 0..<paths.count where paths[index].matches(path) { return true }
+        return false
+    }
+
+    func isExcluded(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        for index in 0..<exclude.count where exclude[index].matches(path) { return true }
+        return false
+    }
+}
+
+/// Totals per directory, cut at a depth. Files of one directory arrive together from the
+/// walk, so the running directory's totals stay in local fields until the key changes.
 struct DirectoryTally {
     let depth: Int
     var totals: [String: DirectoryUsage] = [:]
-    private var lastPrefix: [UInt8] = [1]
-    private var lastKey = ""
+    private var lastPrefix: [UInt8] = [0]
+    private var current: DirectoryUsage?
 
     init(depth: Int) { self.depth = depth }
 
-    mutating func add(_ path: UnsafeBufferPointer<UInt8>, bytes: Int64) {
-        let key = self.key(path)
-        totals[key, default: DirectoryUsage(path: key)].files += 1
-        totals[key]!.bytes += bytes
-    }
-
-    mutating func addOrphan(_ path: UnsafeBufferPointer<UInt8>, bytes: Int64) {
-        let key = self.key(path)
-        totals[key]!.orphans += 1
-        totals[key]!.orphanBytes += bytes
-    }
-
-    private mutating func key(_ path: UnsafeBufferPointer<UInt8>) -> String {
-        // The prefix is the path up to its last '/', at most `depth` segments deep.
+    mutating func add(_ path: UnsafeBufferPointer<UInt8>, bytes: Int64, orphanBytes: Int64?) {
+        // The key is the path up to its last '/', at most `depth` segments deep.
         var end = 0
         var slashes = 0
         for i in 0..<path.count where path[i] == UInt8(ascii: "/") {
@@ -228,14 +250,28 @@ struct DirectoryTally {
             if slashes == depth { break }
         }
         let prefix = UnsafeBufferPointer(rebasing: path[0..<end])
-        if prefix.elementsEqual(lastPrefix) { return lastKey }
-        lastPrefix = Array(prefix)
-        lastKey = end == 0 ? "." : String(decoding: prefix, as: UTF8.self)
-        return lastKey
+        if current == nil || !prefix.elementsEqual(lastPrefix) {
+            flush()
+            lastPrefix = Array(prefix)
+            let key = end == 0 ? "." : String(decoding: prefix, as: UTF8.self)
+            current = totals.removeValue(forKey: key) ?? DirectoryUsage(path: key)
+        }
+        current!.files += 1
+        current!.bytes += bytes
+        if let orphanBytes {
+            current!.orphans += 1
+            current!.orphanBytes += orphanBytes
+        }
     }
 
-    func sorted() -> [DirectoryUsage] {
-        totals.values.sorted { a, b in
+    private mutating func flush() {
+        if let current { totals[current.path] = current }
+        current = nil
+    }
+
+    mutating func sorted() -> [DirectoryUsage] {
+        flush()
+        return totals.values.sorted { a, b in
             if a.orphanBytes != b.orphanBytes { return a.orphanBytes > b.orphanBytes }
             if a.bytes != b.bytes { return a.bytes > b.bytes }
             return a.path < b.path

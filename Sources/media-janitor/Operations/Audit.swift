@@ -15,32 +15,32 @@ enum Audit {
         let database = try workspace.openAppDatabase()
         let walker = DiskWalker(root: config.mediaRoot)
 
-        // The walk and the reference read touch different files: run them side by side.
+        // The walk and the reference read touch different files: the walk runs on a second
+        // thread while this one reads the references (a blocked pool thread would delay it).
         nonisolated(unsafe) var listingResult: Result<Listing, SourceError>?
-        nonisolated(unsafe) var referencesResult: Result<ReferenceSet, SourceError>?
-        let group = DispatchGroup()
         nonisolated(unsafe) var walkTime = Duration.zero
-        nonisolated(unsafe) var readTime = Duration.zero
-        DispatchQueue.global().async(group: group) {
+        let walked = DispatchSemaphore(value: 0)
+        let walkThread = Thread {
             let start = clock.now
             listingResult = Result { () throws(SourceError) in try walker.walk(capacityHint: 1 << 16) }
             walkTime = clock.now - start
+            walked.signal()
         }
-        DispatchQueue.global().async(group: group) {
-            let start = clock.now
-            defer { readTime = clock.now - start }
-            referencesResult = Result { () throws(SourceError) in
-                var references = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot, keepsOwners: keepOwners, capacity: 1 << 16)
-                try database.readReferences(into: &references)
-                return references
-            }
+        walkThread.stackSize = 8 << 20
+        walkThread.start()
+        let readStart = clock.now
+        let referencesResult = Result { () throws(SourceError) in
+            var references = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot, keepsOwners: keepOwners, capacity: 1 << 16)
+            try database.readReferences(into: &references)
+            return references
         }
-        group.wait()
+        let readTime = clock.now - readStart
+        walked.wait()
         let listing: Listing
         let references: ReferenceSet
         do {
             listing = try listingResult!.get()
-            references = try referencesResult!.get()
+            references = try referencesResult.get()
         } catch {
             throw error.failure
         }
