@@ -98,6 +98,23 @@ struct SQLiteAppDatabaseTests {
         }
     }
 
+    @Test("rows hidden by an app's soft delete still protect their files: tables are read directly")
+    func softDeletedRowsCount() throws {
+        let tmp = TemporaryDirectory()
+        let path = tmp.path + "/app.sqlite3"
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: """
+                CREATE TABLE doc (slug TEXT PRIMARY KEY, file TEXT, deleted_at TEXT);
+                INSERT INTO doc VALUES ('live', 'docs/live.pdf', NULL), ('hidden', 'docs/hidden.pdf', '2026-01-01');
+                CREATE VIEW live_doc AS SELECT * FROM doc WHERE deleted_at IS NULL;
+                """)
+        }
+        var references = ReferenceSet(classes: [classes[1]], mediaRoot: "/media")
+        try SQLiteAppDatabase(path: path).readReferences(into: &references)
+        #expect(references.contains("docs/hidden.pdf"))
+        #expect(references.paths.count == 2)
+    }
+
     @Test("explain finds the rows that hold a path, normalised")
     func rowsHolding() throws {
         let tmp = TemporaryDirectory()
