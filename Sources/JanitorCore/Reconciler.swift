@@ -38,6 +38,8 @@ public struct Reconciler: Sendable {
         public var states: [FileState]
         /// The class of each listing entry (-1: none).
         public var classOfEntry: [Int32]
+        /// Rows with a path per class, filled by the caller that read the references.
+        public var rowsPerClass: [Int] = []
     }
 
     /// Reconciles.

@@ -11,67 +11,76 @@ import Foundation
 /// report starts with `{"schema": 1`. Strings escape `"` and `\`, write `\n`, `\r` and `\t`
 /// in their short forms and every other control character as `\u00xx` (lowercase hex);
 /// everything else, non-ASCII included, stays as UTF-8.
-struct JSONWriter {
+public struct JSONWriter {
     /// The bytes written so far.
-    private(set) var bytes: [UInt8] = []
+    public private(set) var bytes: [UInt8] = []
     /// Whether the next key or array element needs a `", "` before it.
     private var needsSeparator = false
 
     /// Creates a writer that reserves room for about `capacity` bytes.
-    init(capacity: Int = 4096) {
+    public init(capacity: Int = 4096) {
         bytes.reserveCapacity(capacity)
     }
 
     /// The output as a string.
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    public var string: String { String(decoding: bytes, as: UTF8.self) }
 
     // MARK: Structure
 
     /// Writes `{`.
-    mutating func beginObject() {
+    public mutating func beginObject() {
         bytes.append(UInt8(ascii: "{"))
         needsSeparator = false
     }
 
     /// Writes `}`.
-    mutating func endObject() {
+    public mutating func endObject() {
         bytes.append(UInt8(ascii: "}"))
         needsSeparator = true
     }
 
     /// Writes `[`.
-    mutating func beginArray() {
+    public mutating func beginArray() {
         bytes.append(UInt8(ascii: "["))
         needsSeparator = false
     }
 
     /// Writes `]`, after a line break and `indent` spaces when `indent` is given.
-    mutating func endArray(lineBreakIndent indent: Int? = nil) {
+    public mutating func endArray(lineBreakIndent indent: Int? = nil) {
         if let indent { lineBreak(indent: indent) }
         bytes.append(UInt8(ascii: "]"))
         needsSeparator = true
     }
 
     /// Writes `", "` when a value came before, so that an array element can follow.
-    mutating func element() {
+    public mutating func element() {
         if needsSeparator { raw(", ") }
         needsSeparator = false
     }
 
     /// Writes `,` when a value came before, then a line break and `indent` spaces, so that the
     /// next key or array element starts a line.
-    mutating func elementOnNewLine(indent: Int) {
+    public mutating func elementOnNewLine(indent: Int) {
         if needsSeparator { bytes.append(UInt8(ascii: ",")) }
         lineBreak(indent: indent)
         needsSeparator = false
     }
 
     /// Writes `"name": `, after `", "` when a value came before.
-    mutating func key(_ name: StaticString) {
+    public mutating func key(_ name: StaticString) {
         if needsSeparator { raw(", ") }
         bytes.append(UInt8(ascii: "\""))
         raw(name)
         raw("\": ")
+        needsSeparator = false
+    }
+
+    /// Writes `"name": ` for a key known only at run time, escaped like any string.
+    public mutating func key(_ name: String) {
+        if needsSeparator { raw(", ") }
+        needsSeparator = false
+        value(name)
+        raw(": ")
         needsSeparator = false
     }
 
@@ -83,7 +92,7 @@ struct JSONWriter {
     // MARK: Values
 
     /// Writes a string value with JSON escaping.
-    mutating func value(_ string: String) {
+    public mutating func value(_ string: String) {
         bytes.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { appendEscaped($0) }
@@ -92,7 +101,7 @@ struct JSONWriter {
     }
 
     /// Writes a string value known at compile time to need no escaping.
-    mutating func value(_ text: StaticString) {
+    public mutating func value(_ text: StaticString) {
         bytes.append(UInt8(ascii: "\""))
         raw(text)
         bytes.append(UInt8(ascii: "\""))
@@ -100,25 +109,25 @@ struct JSONWriter {
     }
 
     /// Writes an integer value.
-    mutating func value(_ number: Int64) {
+    public mutating func value(_ number: Int64) {
         appendDecimal(number)
         needsSeparator = true
     }
 
     /// Writes an integer value.
-    mutating func value(_ number: Int) {
+    public mutating func value(_ number: Int) {
         appendDecimal(Int64(number))
         needsSeparator = true
     }
 
     /// Writes `true` or `false`.
-    mutating func value(_ flag: Bool) {
+    public mutating func value(_ flag: Bool) {
         raw(flag ? "true" : "false")
         needsSeparator = true
     }
 
     /// Writes a date as an ISO-8601 UTC string with seconds.
-    mutating func value(_ date: Date) {
+    public mutating func value(_ date: Date) {
         bytes.append(UInt8(ascii: "\""))
         ISO8601.append(date, to: &bytes)
         bytes.append(UInt8(ascii: "\""))
@@ -126,7 +135,7 @@ struct JSONWriter {
     }
 
     /// Writes `null`.
-    mutating func null() {
+    public mutating func null() {
         raw("null")
         needsSeparator = true
     }
@@ -134,50 +143,50 @@ struct JSONWriter {
     // MARK: Fields
 
     /// Writes `"name": "value"`.
-    mutating func field(_ name: StaticString, _ string: String) {
+    public mutating func field(_ name: StaticString, _ string: String) {
         key(name)
         value(string)
     }
 
     /// Writes `"name": "value"`, or nothing when the value is nil.
-    mutating func field(_ name: StaticString, _ string: String?) {
+    public mutating func field(_ name: StaticString, _ string: String?) {
         guard let string else { return }
         field(name, string)
     }
 
     /// Writes `"name": number`.
-    mutating func field(_ name: StaticString, _ number: Int64) {
+    public mutating func field(_ name: StaticString, _ number: Int64) {
         key(name)
         value(number)
     }
 
     /// Writes `"name": number`, or nothing when the value is nil.
-    mutating func field(_ name: StaticString, _ number: Int64?) {
+    public mutating func field(_ name: StaticString, _ number: Int64?) {
         guard let number else { return }
         field(name, number)
     }
 
     /// Writes `"name": number`.
-    mutating func field(_ name: StaticString, _ number: Int) {
+    public mutating func field(_ name: StaticString, _ number: Int) {
         key(name)
         value(number)
     }
 
     /// Writes `"name": true|false`.
-    mutating func field(_ name: StaticString, _ flag: Bool) {
+    public mutating func field(_ name: StaticString, _ flag: Bool) {
         key(name)
         value(flag)
     }
 
     /// Writes `"name": "date"`, or nothing when the date is nil.
-    mutating func field(_ name: StaticString, _ date: Date?) {
+    public mutating func field(_ name: StaticString, _ date: Date?) {
         guard let date else { return }
         key(name)
         value(date)
     }
 
     /// Writes a line break: the end of one NDJSON record.
-    mutating func endLine() {
+    public mutating func endLine() {
         bytes.append(UInt8(ascii: "\n"))
         needsSeparator = false
     }

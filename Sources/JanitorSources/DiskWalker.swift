@@ -17,7 +17,7 @@ public struct DiskWalker: Sendable {
 
     /// Walks the tree. An unreadable subdirectory is recorded in `Listing.unreadable` and the
     /// walk goes on; an unreadable root throws.
-    public func walk(capacityHint: Int = 4096) throws(SourceError) -> Listing {
+    public func walk(capacityHint: Int = 4096, recursive: Bool = true) throws(SourceError) -> Listing {
         var listing = Listing(capacity: capacityHint)
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
@@ -29,12 +29,12 @@ public struct DiskWalker: Sendable {
         }
         var prefix: [UInt8] = []
         prefix.reserveCapacity(4096)
-        walkDirectory(fd, &prefix, &listing)
+        walkDirectory(fd, &prefix, &listing, recursive: recursive)
         return listing
     }
 
     /// Reads one directory (and closes `fd`), appending entries under `prefix`.
-    private func walkDirectory(_ fd: Int32, _ prefix: inout [UInt8], _ listing: inout Listing) {
+    private func walkDirectory(_ fd: Int32, _ prefix: inout [UInt8], _ listing: inout Listing, recursive: Bool) {
         guard let directory = fdopendir(fd) else {
             close(fd)
             listing.unreadable.append((String(decoding: prefix, as: UTF8.self), String(cString: strerror(errno))))
@@ -82,7 +82,7 @@ public struct DiskWalker: Sendable {
             }
             switch action {
             case 1:
-                walkDirectory(child, &prefix, &listing)
+                if recursive { walkDirectory(child, &prefix, &listing, recursive: true) } else { close(child) }
             case 2:
                 let mode = info.st_mode & S_IFMT
                 let kind: Listing.EntryKind = mode == S_IFREG ? .regular : mode == S_IFLNK ? .symlink : .other

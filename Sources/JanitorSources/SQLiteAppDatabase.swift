@@ -124,6 +124,46 @@ public struct SQLiteAppDatabase: Sendable {
     }
 }
 
+extension SQLiteAppDatabase {
+    /// The rows that still hold each of `paths`, across every given column: one query per
+    /// column for the whole batch. Values are normalised before comparing, so `./a//b.jpg`
+    /// and an absolute path inside the root protect `a/b.jpg`; the SQL only narrows the rows
+    /// to those that contain a path's file name.
+    public func rowsHolding(_ paths: [String], columns: [ReferenceSet.Column], mediaRoot: String) throws(SourceError) -> [String: [RowReference]] {
+        guard !paths.isEmpty else { return [:] }
+        let wanted = Set(paths)
+        let names = Array(Set(paths.map { String($0.split(separator: "/").last ?? Substring($0)) }))
+        do {
+            return try queue.read { db in
+                var holders: [String: [RowReference]] = [:]
+                for column in columns {
+                    guard let pathColumn = column.reference.column else { continue }
+                    let quoted = SQL.quote(pathColumn)
+                    for chunk in stride(from: 0, to: names.count, by: 500).map({ Array(names[$0..<min($0 + 500, names.count)]) }) {
+                        let filter = chunk.map { _ in "instr(\(quoted), ?) > 0" }.joined(separator: " OR ")
+                        let sql = "SELECT \(SQL.quote(column.reference.key)) AS k, \(quoted) AS v FROM \(SQL.quote(column.reference.table)) WHERE \(quoted) IS NOT NULL AND (\(filter))"
+                        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(chunk))
+                        while let row = try cursor.next() {
+                            guard let value = row["v"] as String? else { continue }
+                            let path: String?
+                            switch PathRules.normalise(value, mediaRoot: mediaRoot) {
+                            case .valid(let normalised): path = normalised
+                            case .invalid(_, let protecting): path = protecting
+                            }
+                            guard let path, wanted.contains(path) else { continue }
+                            let key: DatabaseValue = row["k"]
+                            holders[path, default: []].append(RowReference(table: column.reference.table, column: pathColumn, key: SQL.text(key)))
+                        }
+                    }
+                }
+                return holders
+            }
+        } catch {
+            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+        }
+    }
+}
+
 /// SQL text helpers.
 enum SQL {
     /// Quotes an identifier (`schema.table` becomes `"schema"."table"`).

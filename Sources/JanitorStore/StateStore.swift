@@ -85,6 +85,64 @@ public final class StateStore: Sendable {
                 CREATE INDEX audit_generated_at ON audit(generated_at);
                 """)
         }
+        migrator.registerMigration("v2-events-queue-removals") { db in
+            try db.execute(sql: """
+                CREATE TABLE event (
+                    id TEXT PRIMARY KEY,
+                    received_at REAL NOT NULL,
+                    source TEXT NOT NULL,
+                    table_name TEXT NOT NULL,
+                    column_name TEXT NOT NULL,
+                    op TEXT NOT NULL,
+                    row_key TEXT NOT NULL,
+                    old_path TEXT,
+                    new_path TEXT,
+                    tenant TEXT,
+                    decision TEXT NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE TABLE queue_item (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    path TEXT NOT NULL,
+                    class TEXT NOT NULL,
+                    tenant TEXT,
+                    reason TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    event_id TEXT,
+                    queued_at REAL NOT NULL,
+                    not_before REAL NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    last_error TEXT,
+                    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'running', 'done', 'dead')),
+                    stage TEXT,
+                    device INTEGER,
+                    inode INTEGER,
+                    bytes INTEGER,
+                    quarantine_path TEXT,
+                    outcome TEXT,
+                    finished_at REAL
+                );
+                CREATE INDEX queue_item_due ON queue_item(state, not_before);
+                CREATE UNIQUE INDEX queue_item_active_path ON queue_item(path) WHERE state IN ('pending', 'running');
+                CREATE TABLE removal (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    queue_item_id INTEGER NOT NULL REFERENCES queue_item(id),
+                    path TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    class TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    event_id TEXT,
+                    tenant TEXT,
+                    removed_at REAL NOT NULL,
+                    quarantine_path TEXT,
+                    restored_at REAL,
+                    purged_at REAL
+                );
+                CREATE UNIQUE INDEX removal_queue_item ON removal(queue_item_id);
+                CREATE INDEX removal_path ON removal(path);
+                """)
+        }
         return migrator
     }
 

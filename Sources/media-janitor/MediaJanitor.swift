@@ -13,7 +13,10 @@ struct MediaJanitor: AsyncParsableCommand {
             them; 2 usage or configuration error; 3 runtime error; 4 a safety limit stopped the run.
             """,
         version: "0.1.0",
-        subcommands: [CheckCommand.self, ExplainCommand.self, ScanCommand.self, UsageCommand.self, HistoryCommand.self]
+        subcommands: [
+            CheckCommand.self, ExplainCommand.self, ScanCommand.self, CleanCommand.self, UsageCommand.self, HistoryCommand.self,
+            EventsCommand.self, HooksCommand.self, QueueCommand.self, QuarantineCommand.self,
+        ]
     )
 
     /// Parses and runs, mapping ArgumentParser's usage errors (EX_USAGE, 64) to exit 2 as

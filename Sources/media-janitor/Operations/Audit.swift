@@ -52,7 +52,10 @@ enum Audit {
         emptyReferenceWarnings(config, references)
         let reconciler = Reconciler(classes: config.classes, mediaRootSetting: config.mediaRootSetting, directoryDepth: depth, selectedClasses: selected)
         let reconcileStart = clock.now
-        let result = reconciler.reconcile(listing, references, now: now)
+        var result = reconciler.reconcile(listing, references, now: now)
+        result.rowsPerClass = config.classes.indices.map { index in
+            references.columns.enumerated().filter { $0.element.classIndex == index }.map { references.rowsPerColumn[$0.offset] }.reduce(0, +)
+        }
         Log.logger.debug("reconciled", metadata: ["reconcile.time": "\((clock.now - reconcileStart).seconds)", "audit.time": "\((clock.now - started).seconds)"])
         return result
     }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import JanitorCore
+import JanitorSources
+import JanitorStore
 
 /// A failure that ends the command with an exit code and a message that says what to fix.
 struct CommandFailure: Error, CustomStringConvertible {
@@ -74,6 +76,12 @@ extension AsyncParsableCommand {
         } catch let failure as CommandFailure {
             Console.error("error: \(failure.message)")
             throw ExitCode(failure.code)
+        } catch let error as StoreError {
+            Console.error("error: \(error)")
+            throw ExitCode(MediaJanitor.Exit.runtime)
+        } catch let error as SourceError {
+            Console.error("error: \(error.failure.message)")
+            throw ExitCode(error.failure.code)
         }
     }
 }

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import JanitorCore
+import JanitorReports
+import JanitorSources
+import JanitorStore
+
+/// `clean`: removes orphans past grace, through the queue and the quarantine.
+struct CleanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clean",
+        abstract: "Remove orphans past grace through the queue and quarantine (--dry-run: print the plan only).",
+        discussion: "A sweep above the safety limits (safety.max_delete_fraction, safety.max_delete_bytes, or a class whose references are empty) removes nothing and exits 4, unless --force. Every file is re-checked against every reference column right before it goes.")
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var classOptions: ClassOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Go ahead even when a safety limit is crossed.")
+    var force = false
+
+    func run() async throws {
+        try await reportingFailures {
+            let workspace = try Workspace.load(common)
+            let selected = try workspace.selectedClasses(classOptions.classes)
+            let audit = try Audit.run(workspace, selected: selected, keepOwners: false, depth: 2)
+            let plan = Self.plan(from: audit.report)
+            let violations = SafetyCheck(safety: workspace.config.safety).violations(planned: audit.report.classes.map { usage in
+                let classIndex = workspace.config.classes.firstIndex { $0.name == usage.name }!
+                let rows = audit.rowsPerClass[classIndex]
+                return (usage.name, usage.orphans, usage.orphanBytes, usage.files, rows)
+            })
+            if dryRun {
+                try Console.write(output.format.render(plan, options: output.renderOptions), to: output.output)
+                for violation in violations { Console.warning("\(violation); a real run stops here (exit 4) unless --force") }
+                return
+            }
+            if !violations.isEmpty && !force {
+                for violation in violations { Console.error("error: \(violation)") }
+                Console.error("error: the sweep was stopped by the safety limits and removed nothing; check with 'clean --dry-run', then raise the limit in 'safety' or pass --force")
+                throw ExitCode(MediaJanitor.Exit.safety)
+            }
+            let store = try workspace.openStore()
+            let now = Date()
+            let classesByName = Dictionary(uniqueKeysWithValues: workspace.config.classes.map { ($0.name, $0) })
+            let items = plan.findings.compactMap { finding -> NewQueueItem? in
+                guard let path = finding.path, let name = finding.className, classesByName[name] != nil else { return nil }
+                return NewQueueItem(path: path, className: name, reason: "orphan", notBefore: now)
+            }
+            do {
+                _ = try store.enqueue(items, source: "clean", now: now)
+            } catch {
+                throw CommandFailure.runtime("\(error)")
+            }
+            let runner = QueueRunner(config: workspace.config, store: store, database: try workspace.openAppDatabase())
+            let summary = try runner.run(batchSize: workspace.config.defaults.batchSize)
+            try Console.write(QueueText.summary(summary, json: output.format == .json), to: output.output)
+        }
+    }
+
+    /// The plan: the audit with only its orphans, so every report format can show it.
+    static func plan(from report: ScanReport) -> ScanReport {
+        var plan = report
+        plan.findings = report.findings.filter { $0.kind == .orphan }
+        return plan
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import JanitorCore
+import JanitorReports
+import JanitorSources
+import JanitorStore
+
+/// `events [FILE|-]`: processes NDJSON change events once.
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Process change events (NDJSON, a JSON array or one object) once.",
+        discussion: "Each event's decision is recorded; an event id seen before is a duplicate. Invalid events are reported with their position and reason and the valid ones are still processed; the exit code is then 2.")
+
+    @OptionGroup var common: CommonOptions
+    @Argument(help: "A file of events, or - for standard input.") var file = "-"
+    @Option(help: "text or json.") var format: SimpleFormat = .text
+    @Flag(name: .customLong("run-queue"), help: "Run the queue afterwards (items past their delay are removed at once).") var runQueue = false
+
+    func run() async throws {
+        try await reportingFailures {
+            let workspace = try Workspace.load(common)
+            let data: Data
+            if file == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+            } else {
+                guard let contents = FileManager.default.contents(atPath: file) else {
+                    throw CommandFailure.usage("cannot read events file '\(file)'; give a readable file or - for standard input")
+                }
+                data = contents
+            }
+            let batch = EventDecoder.decode(data, mediaRoot: workspace.config.mediaRoot)
+            let processor = EventProcessor(config: workspace.config, store: try workspace.openStore(), database: try workspace.openAppDatabase())
+            var outcomes: [EventOutput.Line] = []
+            for item in batch.items {
+                switch item {
+                case .valid(let event):
+                    let outcome = try processor.process(event, source: "events")
+                    outcomes.append(.init(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count))
+                case .rejected(let index, let id, let error):
+                    outcomes.append(.init(id: id, decision: "rejected", reason: "event \(index + 1): \(error)", queued: 0))
+                }
+            }
+            try Console.write(EventOutput.render(outcomes, json: format == .json), to: nil)
+            if runQueue {
+                let runner = QueueRunner(config: workspace.config, store: processor.store, database: processor.database)
+                let summary = try runner.run(batchSize: workspace.config.defaults.batchSize)
+                if format == .text { try Console.write(QueueText.summary(summary, json: false), to: nil) }
+            }
+            if outcomes.contains(where: { $0.decision == "rejected" }) { throw ExitCode(MediaJanitor.Exit.usage) }
+        }
+    }
+}
+
+/// Renderings of per-event outcomes.
+enum EventOutput {
+    struct Line {
+        var id: String?
+        var decision: String
+        var reason: String
+        var queued: Int
+    }
+
+    static func render(_ lines: [Line], json: Bool) -> String {
+        if json {
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("schema", 1)
+            writer.key("events")
+            writer.beginArray()
+            for line in lines {
+                writer.element()
+                writer.beginObject()
+                writer.field("id", line.id)
+                writer.field("decision", line.decision)
+                writer.field("reason", line.reason)
+                writer.field("queued", line.queued)
+                writer.endObject()
+            }
+            writer.endArray()
+            writer.endObject()
+            return writer.string + "\n"
+        }
+        guard !lines.isEmpty else { return "no events\n" }
+        return lines.map { "\($0.id ?? "-")  \($0.decision)  \($0.reason)" }.joined(separator: "\n") + "\n"
+    }
+}
