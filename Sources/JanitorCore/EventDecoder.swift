@@ -133,13 +133,14 @@ public struct EventBatch: Sendable, Hashable {
         items.compactMap { if case .valid(let event) = $0 { event } else { nil } }
     }
 
-    static func refused(_ error: EventError) -> EventBatch {
-        EventBatch(items: [.rejected(index: 0, id: nil, error: error)])
-    }
-
     /// The items that were refused, in order, with their position in the body.
     public var rejected: [(index: Int, id: String?, error: EventError)] {
         items.compactMap { if case .rejected(let index, let id, let error) = $0 { (index, id, error) } else { nil } }
+    }
+
+    /// A body refused whole, at index 0.
+    static func refused(_ error: EventError) -> EventBatch {
+        EventBatch(items: [.rejected(index: 0, id: nil, error: error)])
     }
 }
 

@@ -38,7 +38,9 @@ struct EventsCommand: AsyncParsableCommand {
                     let outcome = try processor.process(event, source: "events")
                     outcomes.append(.init(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count))
                 case .rejected(let index, let id, let error):
-                    outcomes.append(.init(id: id, decision: "rejected", reason: "event \(index + 1): \(error)", queued: 0))
+                    let message = "\(error)"
+                    let place = message.hasPrefix("line ") || message.hasPrefix("item ") ? "" : "event \(index + 1): "
+                    outcomes.append(.init(id: id, decision: "rejected", reason: place + message, queued: 0))
                 }
             }
             try Console.write(EventOutput.render(outcomes, json: format == .json), to: nil)

@@ -32,7 +32,21 @@ struct EventProcessor {
         var decision: String
         var reason: String
         var items: [NewQueueItem] = []
-        switch engine.plan(event) {
+        // Outbox rows carry the app's raw values: normalise them as every channel's are.
+        var event = event
+        var plan: RuleEngine.Plan?
+        for (value, isOld) in [(event.old, true), (event.new, false)] {
+            guard let value, !value.isEmpty else { continue }
+            switch PathRules.normalise(value, mediaRoot: config.mediaRoot) {
+            case .valid(let path):
+                if isOld { event.old = path } else { event.new = path }
+            case .invalid(let why, _) where isOld:
+                plan = .keep(decision: "refused", reason: "old path '\(value)' refused: \(why); nothing is removed")
+            case .invalid:
+                break
+            }
+        }
+        switch plan ?? engine.plan(event) {
         case .keep(let keepDecision, let keepReason):
             decision = keepDecision
             reason = keepReason

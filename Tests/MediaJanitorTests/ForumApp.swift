@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+import Testing
+
+/// A small forum app on real files: an SQLite database with users (avatar and signature
+/// columns) and posts (image column), a media root with avatars that have thumbnails, and a
+/// janitor.yml with quarantine on, in a scratch directory.
+final class ForumApp {
+    let scratch = Scratch()
+    var path: String { scratch.path }
+    var media: String { path + "/media" }
+    var quarantine: String { path + "/.janitor/quarantine" }
+    let database: DatabaseQueue
+
+    init(quarantine: String = "7d", extraConfig: String = "") throws {
+        scratch.write("janitor.yml", """
+            version: 1
+            media_root: media
+            database: sqlite:app.sqlite3
+            state: .janitor/state.sqlite3
+            defaults:
+              grace: 15m
+              quarantine: \(quarantine)
+              quarantine_dir: .janitor/quarantine
+            safety:
+              max_delete_fraction: 0.5
+            classes:
+              avatars:
+                paths: ["avatars/**"]
+                references:
+                  - {table: accounts_user, column: avatar, key: id}
+                  - {table: accounts_user, column: signature, key: id}
+                derivatives: ["{dir}/thumbs/{stem}_*.{ext}"]
+              forum_images:
+                paths: ["forum/**"]
+                references:
+                  - {table: forum_post, column: image, key: id}
+            \(extraConfig)
+            """)
+        database = try DatabaseQueue(path: scratch.path + "/app.sqlite3")
+        try database.write { db in
+            try db.execute(sql: """
+                CREATE TABLE accounts_user (id INTEGER PRIMARY KEY, avatar TEXT, signature TEXT);
+                CREATE TABLE forum_post (id INTEGER PRIMARY KEY, image TEXT);
+                """)
+        }
+    }
+
+    /// Writes a media file with distinct content, old enough to be past grace.
+    @discardableResult
+    func file(_ relative: String, content: String? = nil) -> String {
+        let full = media + "/" + relative
+        try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let data = Data((content ?? "content of \(relative)\n").utf8)
+        FileManager.default.createFile(atPath: full, contents: data, attributes: [.modificationDate: Date(timeIntervalSince1970: 1_700_000_000)])
+        return full
+    }
+
+    func exists(_ relative: String) -> Bool {
+        var info = stat()
+        return lstat(media + "/" + relative, &info) == 0
+    }
+
+    func sql(_ text: String) throws {
+        try database.write { try $0.execute(sql: text) }
+    }
+
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Janitor.Outcome {
+        try Janitor.run(arguments, in: path, environment: environment)
+    }
+
+    /// Runs a command that must succeed.
+    @discardableResult
+    func ok(_ arguments: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> String {
+        let outcome = try run(arguments)
+        #expect(outcome.status == 0, "\(arguments.joined(separator: " ")): \(outcome.stdout)\(outcome.stderr)", sourceLocation: sourceLocation)
+        return outcome.stdout
+    }
+
+    /// Files under the quarantine directory, relative to it.
+    func quarantined() -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: quarantine) else { return [] }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: quarantine + "/" + relative, isDirectory: &isDirectory), !isDirectory.boolValue {
+                files.append(relative)
+            }
+        }
+        return files.sorted()
+    }
+
+    func queueStats() throws -> [String: Any] {
+        try json(try ok(["queue", "stats", "--format", "json"]))
+    }
+}
