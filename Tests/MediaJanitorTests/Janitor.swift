@@ -5,6 +5,8 @@ import Testing
 enum Janitor {
     struct Outcome {
         var status: Int32
+        /// Whether the process was killed by a signal (`status` is then the signal number).
+        var signaled = false
         var stdout: String
         var stderr: String
     }
@@ -45,7 +47,7 @@ enum Janitor {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !reader.isFinished { usleep(1000) }
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        return Outcome(status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 
