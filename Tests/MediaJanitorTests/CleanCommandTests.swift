@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+@Suite("clean")
+struct CleanCommandTests {
+    /// 10 files in the forum, `orphans` of them unreferenced.
+    func app(orphans: Int) throws -> ForumApp {
+        let app = try ForumApp()
+        for i in 1...10 {
+            app.file("forum/f\(i).jpg")
+            if i > orphans { try app.sql("INSERT INTO forum_post VALUES (\(i), 'forum/f\(i).jpg')") }
+        }
+        app.file("avatars/me.jpg")
+        try app.sql("INSERT INTO accounts_user VALUES (1, 'avatars/me.jpg', NULL)")
+        return app
+    }
+
+    @Test("--dry-run prints the plan in every format and changes nothing")
+    func dryRun() throws {
+        let app = try app(orphans: 3)
+        let plan = try json(try app.ok(["clean", "--dry-run", "--format", "json"]))
+        let paths = (plan["findings"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
+        #expect(paths == ["forum/f1.jpg", "forum/f2.jpg", "forum/f3.jpg"])
+        for format in ["text", "ndjson", "markdown", "junit"] {
+            #expect(try app.run(["clean", "--dry-run", "--format", format]).status == 0)
+        }
+        for i in 1...10 { #expect(app.exists("forum/f\(i).jpg")) }
+        #expect(try app.queueStats()["total_pending"] as? Int == 0)
+        #expect(app.quarantined().isEmpty)
+    }
+
+    @Test("clean removes orphans past grace through the queue and quarantine, and nothing referenced")
+    func removes() throws {
+        let app = try app(orphans: 3)
+        app.file("forum/new-upload.jpg")
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: app.media + "/forum/new-upload.jpg")
+        #expect(try app.ok(["clean"]).hasPrefix("3 quarantined"))
+        for i in 1...3 { #expect(!app.exists("forum/f\(i).jpg")) }
+        for i in 4...10 { #expect(app.exists("forum/f\(i).jpg")) }
+        #expect(app.exists("forum/new-upload.jpg"), "inside grace")
+        #expect(app.exists("avatars/me.jpg"))
+        let removals = try json(try app.ok(["quarantine", "list", "--format", "json"]))["removals"] as? [[String: Any]]
+        #expect(removals?.allSatisfy { $0["source"] as? String == "clean" && $0["reason"] as? String == "orphan" } == true)
+    }
+
+    @Test("a sweep above max_delete_fraction stops with exit 4 and removes nothing, unless --force")
+    func circuitBreaker() throws {
+        let app = try app(orphans: 6)
+        let stopped = try app.run(["clean"])
+        #expect(stopped.status == 4)
+        #expect(stopped.stderr == """
+            error: class 'forum_images': 6 of 10 files (60%) would be removed, more than safety.max_delete_fraction (50%)
+            error: the sweep was stopped by the safety limits and removed nothing; check with 'clean --dry-run', then raise the limit in 'safety' or pass --force
+
+            """)
+        for i in 1...10 { #expect(app.exists("forum/f\(i).jpg")) }
+        #expect(try app.queueStats()["total_pending"] as? Int == 0)
+        let dry = try app.run(["clean", "--dry-run", "--output", "/dev/null"])
+        #expect(dry.status == 0)
+        #expect(dry.stderr.contains("a real run stops here (exit 4) unless --force"))
+        #expect(try app.ok(["clean", "--force"]).hasPrefix("6 quarantined"))
+    }
+
+    @Test("a class whose references are all empty is never swept")
+    func emptyReferences() throws {
+        let app = try app(orphans: 0)
+        try app.sql("DELETE FROM accounts_user")
+        app.file("avatars/other.jpg")
+        let stopped = try app.run(["clean", "--class", "avatars"])
+        #expect(stopped.status == 4)
+        #expect(stopped.stderr.contains("class 'avatars': no row references any file, so every file looks unused (safety.refuse_empty_references)"))
+        #expect(app.exists("avatars/me.jpg"))
+    }
+
+    @Test("max_delete_bytes limits the whole sweep")
+    func byteLimit() throws {
+        let app = try ForumApp(extraConfig: "")
+        try app.sql("INSERT INTO forum_post VALUES (100, 'forum/keep.jpg')")
+        app.file("forum/keep.jpg")
+        app.file("forum/big.jpg", content: String(repeating: "x", count: 4096))
+        let config = try String(contentsOfFile: app.path + "/janitor.yml", encoding: .utf8)
+            .replacingOccurrences(of: "max_delete_fraction: 0.5", with: "max_delete_fraction: 0.5\n  max_delete_bytes: 1KB")
+        try config.write(toFile: app.path + "/janitor.yml", atomically: true, encoding: .utf8)
+        let stopped = try app.run(["clean"])
+        #expect(stopped.status == 4)
+        #expect(stopped.stderr.contains("error: 4096 bytes would be removed, more than safety.max_delete_bytes (1024 bytes)"))
+        #expect(app.exists("forum/big.jpg"))
+    }
+}
