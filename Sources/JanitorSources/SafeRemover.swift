@@ -25,12 +25,21 @@ public struct SafeRemover: Sendable {
         public var inode: Int64
         /// Bytes.
         public var bytes: Int64
+        /// Status-change time in nanoseconds: tells a new file from an old one whose inode
+        /// number the file system reused.
+        public var changeTime: Int64
 
         /// Creates an identity.
-        public init(device: Int64, inode: Int64, bytes: Int64) {
+        public init(device: Int64, inode: Int64, bytes: Int64, changeTime: Int64) {
             self.device = device
             self.inode = inode
             self.bytes = bytes
+            self.changeTime = changeTime
+        }
+
+        /// Whether another identity is the same file (size aside: a file may grow).
+        public func isSameFile(as other: Identity) -> Bool {
+            device == other.device && inode == other.inode && changeTime == other.changeTime
         }
     }
 
@@ -66,7 +75,7 @@ public struct SafeRemover: Sendable {
         guard let parent = parentFD else { return false }
         defer { close(parent) }
         guard let identity = try lstatRegular(parent, name, path) else { return false }
-        guard identity.device == expected.device, identity.inode == expected.inode else {
+        guard identity.isSameFile(as: expected) else {
             throw .refused("'\(path)' was replaced by another file since it was queued")
         }
         try makeDirectories(FilePath.directory(of: destination))
@@ -84,7 +93,7 @@ public struct SafeRemover: Sendable {
         guard let parent = parentFD else { return false }
         defer { close(parent) }
         guard let identity = try lstatRegular(parent, name, path) else { return false }
-        guard identity.device == expected.device, identity.inode == expected.inode else {
+        guard identity.isSameFile(as: expected) else {
             throw .refused("'\(path)' was replaced by another file since it was queued")
         }
         guard unlinkat(parent, name, 0) == 0 else { throw .failed(operation: "unlink", errno: errno) }
@@ -177,7 +186,8 @@ public struct SafeRemover: Sendable {
         guard mode == S_IFREG else {
             throw .refused("'\(path)' is \(mode == S_IFLNK ? "a symlink" : mode == S_IFDIR ? "a directory" : "not a regular file"); only regular files are removed")
         }
-        return Identity(device: Int64(info.st_dev), inode: Int64(info.st_ino), bytes: Int64(info.st_size))
+        let changeTime = Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec)
+        return Identity(device: Int64(info.st_dev), inode: Int64(info.st_ino), bytes: Int64(info.st_size), changeTime: changeTime)
     }
 
     private func makeDirectories(_ directory: String) throws(RemovalError) {

@@ -10,6 +10,22 @@ public enum EventRecording: Sendable, Hashable {
     case duplicate(previousDecision: String)
 }
 
+/// An item a stopped run left `running`, with what it recorded before acting.
+public struct InterruptedItem: Sendable {
+    /// The item.
+    public var item: QueueItem
+    /// The file's device, inode and change time, when recorded.
+    public var device: Int64?
+    /// See `device`.
+    public var inode: Int64?
+    /// See `device`.
+    public var changeTime: Int64?
+    /// The file's size, when recorded.
+    public var bytes: Int64?
+    /// Where the file was being moved, when quarantining.
+    public var quarantinePath: String?
+}
+
 extension StateStore {
     /// Records an event's decision and its queue items in one transaction; an id seen before
     /// is a duplicate and changes nothing. A path already pending keeps its one active item.
@@ -74,21 +90,23 @@ extension StateStore {
     }
 
     /// Items left `running` by a run that stopped (a crash), with what they had recorded.
-    public func interrupted() throws(StoreError) -> [(item: QueueItem, device: Int64?, inode: Int64?, bytes: Int64?, quarantinePath: String?)] {
+    public func interrupted() throws(StoreError) -> [InterruptedItem] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM queue_item WHERE state = 'running' ORDER BY id").map { row in
-                (Self.item(row), row["device"], row["inode"], row["bytes"], row["quarantine_path"])
+                InterruptedItem(
+                    item: Self.item(row), device: row["device"], inode: row["inode"], changeTime: row["change_time"],
+                    bytes: row["bytes"], quarantinePath: row["quarantine_path"])
             }
         }
     }
 
     /// Records, before acting, what is about to be done to an item's file: the file's identity
     /// and destination, so that a crash between the act and its record can be resolved.
-    public func markActing(_ id: Int64, stage: String, device: Int64, inode: Int64, bytes: Int64, quarantinePath: String?) throws(StoreError) {
+    public func markActing(_ id: Int64, stage: String, device: Int64, inode: Int64, changeTime: Int64, bytes: Int64, quarantinePath: String?) throws(StoreError) {
         try write { db in
             try db.execute(
-                sql: "UPDATE queue_item SET stage = ?, device = ?, inode = ?, bytes = ?, quarantine_path = ? WHERE id = ? AND state = 'running'",
-                arguments: [stage, device, inode, bytes, quarantinePath, id])
+                sql: "UPDATE queue_item SET stage = ?, device = ?, inode = ?, change_time = ?, bytes = ?, quarantine_path = ? WHERE id = ? AND state = 'running'",
+                arguments: [stage, device, inode, changeTime, bytes, quarantinePath, id])
         }
     }
 

@@ -117,6 +117,7 @@ public final class StateStore: Sendable {
                     stage TEXT,
                     device INTEGER,
                     inode INTEGER,
+                    change_time INTEGER,
                     bytes INTEGER,
                     quarantine_path TEXT,
                     outcome TEXT,

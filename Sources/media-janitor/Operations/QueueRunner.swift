@@ -98,7 +98,9 @@ struct QueueRunner {
             return
         }
         let destination = quarantineDestination(item, now: now)
-        try store.markActing(item.id, stage: destination == nil ? "unlinking" : "moving", device: identity.device, inode: identity.inode, bytes: identity.bytes, quarantinePath: destination)
+        try store.markActing(
+            item.id, stage: destination == nil ? "unlinking" : "moving", device: identity.device, inode: identity.inode,
+            changeTime: identity.changeTime, bytes: identity.bytes, quarantinePath: destination)
         crashPoint?.check("acting", ordinal)
         do {
             let acted: Bool
@@ -148,20 +150,24 @@ struct QueueRunner {
 
     /// Resolves items a crash left `running`, from what was recorded before acting.
     private func recover(_ summary: inout Summary) throws {
-        for (item, device, inode, bytes, destination) in try store.interrupted() {
+        for interrupted in try store.interrupted() {
+            let item = interrupted.item, bytes = interrupted.bytes, destination = interrupted.quarantinePath
             summary.recovered += 1
-            guard item.stage == "moving" || item.stage == "unlinking", let device, let inode else {
+            guard item.stage == "moving" || item.stage == "unlinking", let device = interrupted.device, let inode = interrupted.inode,
+                let changeTime = interrupted.changeTime
+            else {
                 try store.release(item.id)  // Claimed, nothing done yet.
                 continue
             }
+            let recorded = SafeRemover.Identity(device: device, inode: inode, bytes: bytes ?? 0, changeTime: changeTime)
             let current = (try? remover.inspect(item.path)) ?? nil
-            let sameFile = current.map { $0.device == device && $0.inode == inode } ?? false
+            let sameFile = current.map { $0.isSameFile(as: recorded) } ?? false
             if let destination {
                 var info = stat()
                 let landed = lstat(destination, &info) == 0
                 if landed && sameFile {
                     // Copied across file systems, not yet unlinked: finish the move.
-                    _ = try? remover.unlink(item.path, expected: SafeRemover.Identity(device: device, inode: inode, bytes: bytes ?? 0))
+                    _ = try? remover.unlink(item.path, expected: recorded)
                 }
                 if landed {
                     try complete(item, acted: true, bytes: bytes ?? Int64(info.st_size), destination: destination, summary: &summary, now: Date())
