@@ -214,27 +214,20 @@ rss_file=$work/rss.txt
 run_timed() {
     local name=$1 expected=$2 out=$3 err=$4 start end status=0
     shift 4
+    local prefix=()
+    [[ -n $gnu_time ]] && prefix=("$gnu_time" -f '%M' -o "$rss_file")
     : > "$rss_file"
     sync
     clock; start=$REPLY
     # A subshell that waits (not execs), so a SIGKILLed child's "Killed" notice goes to ERR.
-    if [[ -n $gnu_time ]]; then
-        (set +e; env "$@" 2>"$err"; exit $?) >"$out" 2>>"$err" || status=$?
-    else
-        (set +e; env "$@"; exit $?) >"$out" 2>"$err" || status=$?
-    fi
+    (set +e; "${prefix[@]}" env "$@"; exit $?) >"$out" 2>"$err" || status=$?
     clock; end=$REPLY
     if ((status != expected)); then
         sed 's/^/    /' "$err" >&2
         fail "$name exited with status $status (expected $expected): $*"
     fi
     SECONDS_TAKEN=$(elapsed "$start" "$end")
-    RSS_KB=""
-    [[ -n $gnu_time ]] && RSS_KB=$(grep -E '^[0-9]+$' "$rss_file" | tail -n 1 || true)
-    return 0
-}
-timed() {   # the command line for run_timed: GNU time writes %M to rss_file
-    if [[ -n $gnu_time ]]; then printf '%s\n' "$gnu_time" -f '%M' -o "$rss_file"; fi
+    RSS_KB=$(grep -E '^[0-9]+$' "$rss_file" | tail -n 1 || true)
 }
 
 # --- one run directory: a copy of the tree, the app database and a config ------------------
@@ -366,7 +359,7 @@ for mode in "${modes[@]}"; do
     find_times=() drain_times=() fill_times=() clean_times=() drain_rss=() find_rss=() clean_rss=() recovered=""
     for ((run = 1; run <= runs; run++)); do
         base=$work/run/$mode
-        rm -rf -- "$work/run"
+        rm -rf -- "$base"
         log "mode=$mode run $run/$runs: copying the tree ($files files) for find, the drain$( ((do_clean)) && echo " and clean")"
         copy_tree "$base/find"
         prepare_janitor_dir "$base/drain" "$mode"
@@ -375,8 +368,7 @@ for mode in "${modes[@]}"; do
         # find -delete
         log "mode=$mode run $run/$runs: find -type f -delete"
         cd "$base/find"
-        # shellcheck disable=SC2046
-        run_timed "find -delete" 0 /dev/null "$base/find/stderr.txt" $(timed) find "$base/find/media" -type f -delete
+        run_timed "find -delete" 0 /dev/null "$base/find/stderr.txt" find "$base/find/media" -type f -delete
         find_times+=("$SECONDS_TAKEN"); [[ -n $RSS_KB ]] && find_rss+=("$RSS_KB")
         left=$(find "$base/find/media" -type f | wc -l)
         ((left == 0)) || fail "find -delete left $left files"
@@ -384,9 +376,8 @@ for mode in "${modes[@]}"; do
         # fill the queue: clean with batch_size 1, SIGKILLed as the first item is claimed
         log "mode=$mode run $run/$runs: filling the queue (clean --force, killed at claimed:1)"
         cd "$base/drain"
-        # shellcheck disable=SC2046
         run_timed "clean (fill)" 137 "$base/drain/fill.out" "$base/drain/fill.err" \
-            $(timed) MEDIA_JANITOR_CRASH_AT=claimed:1 "$janitor" clean --force --config janitor-fill.yml --verbose
+            MEDIA_JANITOR_CRASH_AT=claimed:1 "$janitor" clean --force --config janitor-fill.yml --verbose
         fill_times+=("$SECONDS_TAKEN")
         stats=$("$janitor" queue stats --config janitor.yml --format json 2>>"$base/drain/stderr.txt")
         pending=$(jq -r '.total_pending' <<<"$stats")
@@ -396,9 +387,8 @@ for mode in "${modes[@]}"; do
 
         # the drain
         log "mode=$mode run $run/$runs: queue run ($files items)"
-        # shellcheck disable=SC2046
         run_timed "queue run" 0 "$base/drain/run.json" "$base/drain/run.err" \
-            $(timed) "$janitor" queue run --config janitor.yml --format json
+            "$janitor" queue run --config janitor.yml --format json
         drain_times+=("$SECONDS_TAKEN"); [[ -n $RSS_KB ]] && drain_rss+=("$RSS_KB")
         recovered=$(jq -r '.recovered' "$base/drain/run.json" 2>/dev/null || echo "?")
         verify "$base/drain" "$mode" "$base/drain/run.json" "queue run"
@@ -409,9 +399,8 @@ for mode in "${modes[@]}"; do
         if ((do_clean)); then
             log "mode=$mode run $run/$runs: clean --force (audit + enqueue + drain)"
             cd "$base/clean"
-            # shellcheck disable=SC2046
-            run_timed "clean --force" 0 "$base/clean/clean.json" "$base/clean/clean.err" \
-                $(timed) "$janitor" clean --force --config janitor.yml --format json
+                run_timed "clean --force" 0 "$base/clean/clean.json" "$base/clean/clean.err" \
+                "$janitor" clean --force --config janitor.yml --format json
             clean_times+=("$SECONDS_TAKEN"); [[ -n $RSS_KB ]] && clean_rss+=("$RSS_KB")
             verify "$base/clean" "$mode" "$base/clean/clean.json" "clean --force"
             log "mode=$mode run $run/$runs: clean --force ${SECONDS_TAKEN}s"

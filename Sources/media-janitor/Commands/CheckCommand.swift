@@ -53,14 +53,20 @@ struct CheckCommand: AsyncParsableCommand {
                 let database = try SQLiteAppDatabase(path: databasePath)
                 diagnostics += try database.checkSchema(config.classes)
                 facts.append("database: sqlite:\(databasePath)")
-                let hooksInstalled = try database.schema()["janitor_outbox"] != nil
-                if hooksInstalled {
-                    facts.append("hooks: outbox table present")
-                } else {
+                let columns = config.classes.flatMap(\.references).filter { $0.column != nil }
+                let hooks = try SQLiteHooks(path: databasePath).status(columns)
+                if hooks.isCurrent {
+                    facts.append("hooks: installed and current (\(hooks.pendingRows) event\(hooks.pendingRows == 1 ? "" : "s") waiting in the outbox)")
+                } else if !hooks.outboxExists && hooks.columns.allSatisfy({ $0.state == .missing }) {  // never installed
                     facts.append("hooks: not installed")
-                    if requireHooks {
-                        diagnostics.append(Diagnostic(.error, "database hooks are not installed (no 'janitor_outbox' table); install them, or drop --require-hooks", id: "world.hooks", at: nil))
-                    }
+                } else {
+                    let problems = hooks.columns.filter { $0.state != .installed }.map { "\($0.name) \($0.state.rawValue)" } + hooks.extraTriggers.map { "extra trigger \($0)" }
+                    facts.append("hooks: not current (\(problems.joined(separator: ", ")))")
+                }
+                let neverInstalled = !hooks.outboxExists && hooks.columns.allSatisfy { $0.state == .missing }
+                if !hooks.isCurrent && (requireHooks || !neverInstalled) {
+                    let advice = hooks.advice.joined(separator: "; ")
+                    diagnostics.append(Diagnostic(requireHooks ? .error : .warning, "database hooks are not installed and current; \(advice.isEmpty ? "run 'media-janitor hooks install'" : advice)", id: "world.hooks", at: nil))
                 }
             } catch {
                 diagnostics.append(Diagnostic(.error, error.description, id: "world.database", at: nil))
