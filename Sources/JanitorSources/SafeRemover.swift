@@ -78,9 +78,14 @@ public struct SafeRemover: Sendable {
         guard identity.isSameFile(as: expected) else {
             throw .refused("'\(path)' was replaced by another file since it was queued")
         }
-        try makeDirectories(FilePath.directory(of: destination))
         if renameat(parent, name, AT_FDCWD, destination) == 0 { return true }
+        if errno == ENOENT {
+            // The destination's directory does not exist yet (once per day and quarantine).
+            try makeDirectories(FilePath.directory(of: destination))
+            if renameat(parent, name, AT_FDCWD, destination) == 0 { return true }
+        }
         guard errno == EXDEV else { throw .failed(operation: "rename into the quarantine", errno: errno) }
+        try makeDirectories(FilePath.directory(of: destination))
         try copy(parent, name, to: destination)
         guard unlinkat(parent, name, 0) == 0 else { throw .failed(operation: "unlink after copying into the quarantine", errno: errno) }
         return true

@@ -10,6 +10,20 @@ public enum EventRecording: Sendable, Hashable {
     case duplicate(previousDecision: String)
 }
 
+/// One change of a queue item's state, for `StateStore.apply`.
+public enum QueueTransition: Sendable {
+    /// About to act: the file's identity and destination, recorded first.
+    case acting(id: Int64, stage: String, device: Int64, inode: Int64, changeTime: Int64, bytes: Int64, quarantinePath: String?)
+    /// Done, with a removal record when a file went.
+    case finish(QueueItem, outcome: String, removedBytes: Int64?, quarantinePath: String?)
+    /// Back to pending, no attempt counted.
+    case release(id: Int64)
+    /// A failed attempt (backoff, then dead-letter).
+    case fail(id: Int64, error: String)
+    /// Refused by a safety rule: dead at once.
+    case refuse(id: Int64, reason: String)
+}
+
 /// An item a stopped run left `running`, with what it recorded before acting.
 public struct InterruptedItem: Sendable {
     /// The item.
@@ -103,58 +117,74 @@ extension StateStore {
     /// Records, before acting, what is about to be done to an item's file: the file's identity
     /// and destination, so that a crash between the act and its record can be resolved.
     public func markActing(_ id: Int64, stage: String, device: Int64, inode: Int64, changeTime: Int64, bytes: Int64, quarantinePath: String?) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE queue_item SET stage = ?, device = ?, inode = ?, change_time = ?, bytes = ?, quarantine_path = ? WHERE id = ? AND state = 'running'",
-                arguments: [stage, device, inode, changeTime, bytes, quarantinePath, id])
-        }
+        try apply([.acting(id: id, stage: stage, device: device, inode: inode, changeTime: changeTime, bytes: bytes, quarantinePath: quarantinePath)])
     }
 
     /// Finishes an item: `done` with its outcome and, when a file went, its removal record
     /// (unique per item: a removal is recorded exactly once).
     public func finish(_ item: QueueItem, outcome: String, removedBytes: Int64?, quarantinePath: String?, now: Date = Date()) throws(StoreError) {
-        try write { db in
-            if let removedBytes {
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO removal (queue_item_id, path, bytes, class, reason, source, event_id, tenant, removed_at, quarantine_path)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [item.id, item.path, removedBytes, item.className, item.reason, item.source, item.eventId, item.tenant, now.timeIntervalSince1970, quarantinePath])
-            }
-            try db.execute(
-                sql: "UPDATE queue_item SET state = 'done', stage = NULL, outcome = ?, finished_at = ? WHERE id = ?",
-                arguments: [outcome, now.timeIntervalSince1970, item.id])
-        }
+        try apply([.finish(item, outcome: outcome, removedBytes: removedBytes, quarantinePath: quarantinePath)], now: now)
     }
 
     /// Puts a claimed item back to pending without counting an attempt (nothing was tried).
     public func release(_ id: Int64) throws(StoreError) {
-        try write { db in
-            try db.execute(sql: "UPDATE queue_item SET state = 'pending', stage = NULL WHERE id = ? AND state = 'running'", arguments: [id])
-        }
+        try apply([.release(id: id)])
     }
 
     /// Records a failed attempt: back to pending after the backoff, or dead after `maxAttempts`.
     @discardableResult
     public func fail(_ id: Int64, error: String, maxAttempts: Int, backoff: Backoff, now: Date = Date()) throws(StoreError) -> QueueState {
-        try write { db in
-            let attempts = (try Int.fetchOne(db, sql: "SELECT attempts FROM queue_item WHERE id = ?", arguments: [id]) ?? 0) + 1
-            let state: QueueState = attempts >= maxAttempts ? .dead : .pending
-            let notBefore = now.addingTimeInterval(backoff.delay(afterAttempts: attempts))
-            try db.execute(
-                sql: "UPDATE queue_item SET state = ?, stage = NULL, attempts = ?, last_error = ?, not_before = ?, finished_at = ? WHERE id = ?",
-                arguments: [state.rawValue, attempts, error, notBefore.timeIntervalSince1970, state == .dead ? now.timeIntervalSince1970 : nil, id])
-            return state
-        }
+        try apply([.fail(id: id, error: error)], maxAttempts: maxAttempts, backoff: backoff, now: now)[0] ?? .pending
     }
 
     /// Dead-letters an item at once: a safety rule refused it, and retrying cannot help.
     public func refuse(_ id: Int64, reason: String, now: Date = Date()) throws(StoreError) {
-        try write { db in
-            try db.execute(
-                sql: "UPDATE queue_item SET state = 'dead', stage = NULL, last_error = ?, outcome = 'refused', finished_at = ? WHERE id = ?",
-                arguments: [reason, now.timeIntervalSince1970, id])
+        try apply([.refuse(id: id, reason: reason)], now: now)
+    }
+
+    /// Applies several queue transitions in one transaction (one commit for a whole batch).
+    /// Returns, per transition, the state a `fail` left the item in (nil for the others).
+    @discardableResult
+    public func apply(
+        _ transitions: [QueueTransition], maxAttempts: Int = 5, backoff: Backoff = Backoff(), now: Date = Date()
+    ) throws(StoreError) -> [QueueState?] {
+        guard !transitions.isEmpty else { return [] }
+        return try write { db in
+            try transitions.map { transition -> QueueState? in
+                switch transition {
+                case .acting(let id, let stage, let device, let inode, let changeTime, let bytes, let quarantinePath):
+                    try db.execute(
+                        sql: "UPDATE queue_item SET stage = ?, device = ?, inode = ?, change_time = ?, bytes = ?, quarantine_path = ? WHERE id = ? AND state = 'running'",
+                        arguments: [stage, device, inode, changeTime, bytes, quarantinePath, id])
+                case .finish(let item, let outcome, let removedBytes, let quarantinePath):
+                    if let removedBytes {
+                        try db.execute(
+                            sql: """
+                                INSERT OR IGNORE INTO removal (queue_item_id, path, bytes, class, reason, source, event_id, tenant, removed_at, quarantine_path)
+                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                """,
+                            arguments: [item.id, item.path, removedBytes, item.className, item.reason, item.source, item.eventId, item.tenant, now.timeIntervalSince1970, quarantinePath])
+                    }
+                    try db.execute(
+                        sql: "UPDATE queue_item SET state = 'done', stage = NULL, outcome = ?, finished_at = ? WHERE id = ?",
+                        arguments: [outcome, now.timeIntervalSince1970, item.id])
+                case .release(let id):
+                    try db.execute(sql: "UPDATE queue_item SET state = 'pending', stage = NULL WHERE id = ? AND state = 'running'", arguments: [id])
+                case .fail(let id, let error):
+                    let attempts = (try Int.fetchOne(db, sql: "SELECT attempts FROM queue_item WHERE id = ?", arguments: [id]) ?? 0) + 1
+                    let state: QueueState = attempts >= maxAttempts ? .dead : .pending
+                    let notBefore = now.addingTimeInterval(backoff.delay(afterAttempts: attempts))
+                    try db.execute(
+                        sql: "UPDATE queue_item SET state = ?, stage = NULL, attempts = ?, last_error = ?, not_before = ?, finished_at = ? WHERE id = ?",
+                        arguments: [state.rawValue, attempts, error, notBefore.timeIntervalSince1970, state == .dead ? now.timeIntervalSince1970 : nil, id])
+                    return state
+                case .refuse(let id, let reason):
+                    try db.execute(
+                        sql: "UPDATE queue_item SET state = 'dead', stage = NULL, last_error = ?, outcome = 'refused', finished_at = ? WHERE id = ?",
+                        arguments: [reason, now.timeIntervalSince1970, id])
+                }
+                return nil
+            }
         }
     }
 

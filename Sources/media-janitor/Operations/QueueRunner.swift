@@ -51,6 +51,9 @@ struct QueueRunner {
     }
 
     /// Recovers interrupted items, then processes due items in batches until none is due.
+    ///
+    /// A batch costs two commits, whatever its size: one records what is about to be done to
+    /// every file (identity and destination), the other every outcome and removal record.
     func run(batchSize: Int, now: () -> Date = Date.init) throws(CommandFailure) -> Summary {
         var summary = Summary()
         var processed = 0
@@ -59,13 +62,7 @@ struct QueueRunner {
             while true {
                 let batch = try store.claimDue(limit: batchSize, now: now())
                 if batch.isEmpty { break }
-                // One query per column for the whole batch, right before acting on it.
-                let holders = try database.rowsHolding(batch.map(\.path), columns: columns, mediaRoot: config.mediaRoot)
-                for item in batch {
-                    processed += 1
-                    crashPoint?.check("claimed", processed)
-                    try process(item, holders: holders[item.path] ?? [], ordinal: processed, summary: &summary, now: now())
-                }
+                try process(batch, ordinal: &processed, summary: &summary, now: now())
             }
         } catch let error as StoreError {
             throw .runtime(error.description)
@@ -79,64 +76,86 @@ struct QueueRunner {
         return summary
     }
 
-    private func process(_ item: QueueItem, holders: [RowReference], ordinal: Int, summary: inout Summary, now: Date) throws {
-        if let first = holders.first {
-            try store.finish(item, outcome: "kept: still referenced by \(first.table).\(first.column) key \(first.key)", removedBytes: nil, quarantinePath: nil, now: now)
-            summary.kept += 1
-            return
-        }
-        let found: SafeRemover.Identity?
-        do throws(SafeRemover.RemovalError) {
-            found = try remover.inspect(item.path)
-        } catch {
-            try handle(error, item, &summary, now: now)
-            return
-        }
-        guard let identity = found else {
-            try store.finish(item, outcome: "already gone", removedBytes: nil, quarantinePath: nil, now: now)
-            summary.gone += 1
-            return
-        }
-        let destination = quarantineDestination(item, now: now)
-        try store.markActing(
-            item.id, stage: destination == nil ? "unlinking" : "moving", device: identity.device, inode: identity.inode,
-            changeTime: identity.changeTime, bytes: identity.bytes, quarantinePath: destination)
-        crashPoint?.check("acting", ordinal)
-        do {
-            let acted: Bool
-            if let destination {
-                acted = try remover.quarantine(item.path, expected: identity, to: destination)
-            } else {
-                acted = try remover.unlink(item.path, expected: identity)
+    private func process(_ batch: [QueueItem], ordinal: inout Int, summary: inout Summary, now: Date) throws {
+        // One query per column for the whole batch, right before acting on it.
+        let holders = try database.rowsHolding(batch.map(\.path), columns: columns, mediaRoot: config.mediaRoot)
+        var settled: [QueueTransition] = []
+        var planned: [(item: QueueItem, identity: SafeRemover.Identity, destination: String?, ordinal: Int)] = []
+        for item in batch {
+            ordinal += 1
+            crashPoint?.check("claimed", ordinal)
+            if let first = holders[item.path]?.first {
+                settled.append(.finish(item, outcome: "kept: still referenced by \(first.table).\(first.column) key \(first.key)", removedBytes: nil, quarantinePath: nil))
+                summary.kept += 1
+                continue
             }
-            crashPoint?.check("acted", ordinal)
-            try complete(item, acted: acted, bytes: identity.bytes, destination: destination, summary: &summary, now: now)
-            crashPoint?.check("done", ordinal)
-        } catch let error as SafeRemover.RemovalError {
-            try handle(error, item, &summary, now: now)
+            let found: SafeRemover.Identity?
+            do throws(SafeRemover.RemovalError) {
+                found = try remover.inspect(item.path)
+            } catch {
+                settled.append(transition(for: error, item, &summary))
+                continue
+            }
+            guard let identity = found else {
+                settled.append(.finish(item, outcome: "already gone", removedBytes: nil, quarantinePath: nil))
+                summary.gone += 1
+                continue
+            }
+            planned.append((item, identity, quarantineDestination(item, now: now), ordinal))
         }
+        // Recorded before any file is touched, so a crash mid-batch can be resolved.
+        try store.apply(settled + planned.map { plan in
+            .acting(
+                id: plan.item.id, stage: plan.destination == nil ? "unlinking" : "moving", device: plan.identity.device,
+                inode: plan.identity.inode, changeTime: plan.identity.changeTime, bytes: plan.identity.bytes, quarantinePath: plan.destination)
+        }, maxAttempts: maxAttempts, backoff: backoff, now: now)
+        var outcomes: [QueueTransition] = []
+        var emptied: [String] = []
+        for plan in planned {
+            crashPoint?.check("acting", plan.ordinal)
+            do throws(SafeRemover.RemovalError) {
+                let acted: Bool
+                if let destination = plan.destination {
+                    acted = try remover.quarantine(plan.item.path, expected: plan.identity, to: destination)
+                } else {
+                    acted = try remover.unlink(plan.item.path, expected: plan.identity)
+                }
+                crashPoint?.check("acted", plan.ordinal)
+                outcomes.append(completion(plan.item, acted: acted, bytes: plan.identity.bytes, destination: plan.destination, summary: &summary))
+                if acted { emptied.append(plan.item.path) }
+            } catch {
+                outcomes.append(transition(for: error, plan.item, &summary))
+            }
+        }
+        let states = try store.apply(outcomes, maxAttempts: maxAttempts, backoff: backoff, now: now)
+        for state in states where state == .dead {
+            summary.dead += 1
+            summary.failed -= 1
+        }
+        for plan in planned { crashPoint?.check("done", plan.ordinal) }
+        for path in emptied { remover.removeEmptyParents(of: path, keep: protectedDirectories) }
     }
 
-    private func complete(_ item: QueueItem, acted: Bool, bytes: Int64, destination: String?, summary: inout Summary, now: Date) throws {
+    private func completion(_ item: QueueItem, acted: Bool, bytes: Int64, destination: String?, summary: inout Summary) -> QueueTransition {
         guard acted else {
-            try store.finish(item, outcome: "already gone", removedBytes: nil, quarantinePath: nil, now: now)
             summary.gone += 1
-            return
+            return .finish(item, outcome: "already gone", removedBytes: nil, quarantinePath: nil)
         }
-        try store.finish(item, outcome: destination == nil ? "removed" : "quarantined", removedBytes: bytes, quarantinePath: destination, now: now)
-        remover.removeEmptyParents(of: item.path, keep: protectedDirectories)
         if destination == nil { summary.removed += 1 } else { summary.quarantined += 1 }
         summary.bytes += bytes
+        return .finish(item, outcome: destination == nil ? "removed" : "quarantined", removedBytes: bytes, quarantinePath: destination)
     }
 
-    private func handle(_ error: SafeRemover.RemovalError, _ item: QueueItem, _ summary: inout Summary, now: Date) throws {
+    /// A refusal dead-letters at once; an operating-system failure is retried (counted as
+    /// failed here and corrected to dead when the store says `max_attempts` was reached).
+    private func transition(for error: SafeRemover.RemovalError, _ item: QueueItem, _ summary: inout Summary) -> QueueTransition {
         switch error {
         case .refused(let reason):
-            try store.refuse(item.id, reason: "refused: \(reason)", now: now)
             summary.refused += 1
+            return .refuse(id: item.id, reason: "refused: \(reason)")
         case .failed:
-            let state = try store.fail(item.id, error: error.description, maxAttempts: maxAttempts, backoff: backoff, now: now)
-            if state == .dead { summary.dead += 1 } else { summary.failed += 1 }
+            summary.failed += 1
+            return .fail(id: item.id, error: error.description)
         }
     }
 
@@ -170,7 +189,8 @@ struct QueueRunner {
                     _ = try? remover.unlink(item.path, expected: recorded)
                 }
                 if landed {
-                    try complete(item, acted: true, bytes: bytes ?? Int64(info.st_size), destination: destination, summary: &summary, now: Date())
+                    try store.apply([completion(item, acted: true, bytes: bytes ?? Int64(info.st_size), destination: destination, summary: &summary)])
+                    remover.removeEmptyParents(of: item.path, keep: protectedDirectories)
                 } else if sameFile {
                     try? FileManager.default.removeItem(atPath: destination + ".partial")
                     try store.release(item.id)
@@ -181,7 +201,8 @@ struct QueueRunner {
             } else if sameFile {
                 try store.release(item.id)
             } else {
-                try complete(item, acted: true, bytes: bytes ?? 0, destination: nil, summary: &summary, now: Date())
+                try store.apply([completion(item, acted: true, bytes: bytes ?? 0, destination: nil, summary: &summary)])
+                remover.removeEmptyParents(of: item.path, keep: protectedDirectories)
             }
         }
     }
