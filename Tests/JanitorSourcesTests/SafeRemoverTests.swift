@@ -62,6 +62,31 @@ struct SafeRemoverTests {
         #expect(!FileManager.default.fileExists(atPath: destination))
     }
 
+    @Test("across file systems a quarantine copies, syncs and unlinks; restore copies back byte-identical",
+          .enabled(if: Self.otherFileSystem != nil, "needs a tmpfs at /dev/shm on another device"))
+    func acrossFileSystems() throws {
+        let (tmp, remover) = setUp()
+        tmp.file("media/x/big.bin", bytes: 300_000)
+        let original = try Data(contentsOf: URL(fileURLWithPath: tmp.path + "/media/x/big.bin"))
+        let quarantine = Self.otherFileSystem! + "/janitor-test-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: quarantine) }
+        let identity = try #require(try remover.inspect("x/big.bin"))
+        #expect(try remover.quarantine("x/big.bin", expected: identity, to: quarantine + "/day/1-big.bin"))
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/media/x/big.bin"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: quarantine + "/day/1-big.bin")) == original)
+        #expect(!FileManager.default.fileExists(atPath: quarantine + "/day/1-big.bin.partial"))
+        try remover.restore(from: quarantine + "/day/1-big.bin", to: "x/big.bin")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.path + "/media/x/big.bin")) == original)
+        #expect(!FileManager.default.fileExists(atPath: quarantine + "/day/1-big.bin"))
+    }
+
+    /// `/dev/shm` when it is a different device from the temporary directory.
+    static let otherFileSystem: String? = {
+        var shm = stat(), tmp = stat()
+        guard stat("/dev/shm", &shm) == 0, stat(FileManager.default.temporaryDirectory.path, &tmp) == 0, shm.st_dev != tmp.st_dev else { return nil }
+        return "/dev/shm"
+    }()
+
     @Test("the media root is never removed, even when emptied")
     func mediaRootStays() throws {
         let (tmp, remover) = setUp()
