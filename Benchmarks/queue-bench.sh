@@ -310,7 +310,7 @@ verify() {
             [[ $(jq -r '.quarantined' "$summary") == 0 ]] || problems+=("summary.quarantined is $(jq -r '.quarantined' "$summary") with quarantine off")
         fi
         [[ $acted == "$files" ]] || problems+=("the summary says $acted files went, not $files")
-        read -r kept gone retrying dead refused bytes < <(jq -r '[.kept, .gone, .retrying, .dead, .refused, .bytes] | @tsv' "$summary")
+        read -r kept gone retrying dead refused bytes < <(jq -r '[.kept, .gone, .retrying, .dead, .refused, .bytes] | @tsv' "$summary") || true
         [[ "$kept $gone $retrying $dead $refused" == "0 0 0 0 0" ]] \
             || problems+=("summary kept/gone/retrying/dead/refused are $kept/$gone/$retrying/$dead/$refused, not all 0")
         [[ $bytes == "$expected_bytes" ]] || problems+=("summary.bytes is $bytes, expected $expected_bytes")
@@ -323,8 +323,9 @@ verify() {
         [[ $(jq -r '.done' <<<"$stats") == "$files" ]] || problems+=("queue stats: done is $(jq -r '.done' <<<"$stats"), not $files")
     fi
     local state=$dir/.janitor/state.sqlite3 quarantined_rows unlinked_rows
-    quarantined_rows=$(sqlite3 "$state" "SELECT count(*) FROM removal WHERE quarantine_path IS NOT NULL AND restored_at IS NULL AND purged_at IS NULL")
-    unlinked_rows=$(sqlite3 "$state" "SELECT count(*) FROM removal WHERE quarantine_path IS NULL")
+    quarantined_rows=$(sqlite3 "$state" "SELECT count(*) FROM removal WHERE quarantine_path IS NOT NULL AND restored_at IS NULL AND purged_at IS NULL") \
+        || problems+=("cannot read the removal table of $state")
+    unlinked_rows=$(sqlite3 "$state" "SELECT count(*) FROM removal WHERE quarantine_path IS NULL") || unlinked_rows="?"
     q_files=0
     [[ -d $dir/.janitor/quarantine ]] && q_files=$(find "$dir/.janitor/quarantine" -type f | wc -l)
     if [[ $mode == quarantine ]]; then
@@ -360,10 +361,10 @@ for mode in "${modes[@]}"; do
     for ((run = 1; run <= runs; run++)); do
         base=$work/run/$mode
         rm -rf -- "$base"
-        log "mode=$mode run $run/$runs: copying the tree ($files files) for find, the drain$( ((do_clean)) && echo " and clean")"
+        log "mode=$mode run $run/$runs: copying the tree ($files files) for find, the drain$( ((do_clean)) && echo " and clean" || true)"
         copy_tree "$base/find"
         prepare_janitor_dir "$base/drain" "$mode"
-        ((do_clean)) && prepare_janitor_dir "$base/clean" "$mode"
+        if ((do_clean)); then prepare_janitor_dir "$base/clean" "$mode"; fi
 
         # find -delete
         log "mode=$mode run $run/$runs: find -type f -delete"
@@ -379,7 +380,8 @@ for mode in "${modes[@]}"; do
         run_timed "clean (fill)" 137 "$base/drain/fill.out" "$base/drain/fill.err" \
             MEDIA_JANITOR_CRASH_AT=claimed:1 "$janitor" clean --force --config janitor-fill.yml --verbose
         fill_times+=("$SECONDS_TAKEN")
-        stats=$("$janitor" queue stats --config janitor.yml --format json 2>>"$base/drain/stderr.txt")
+        stats=$("$janitor" queue stats --config janitor.yml --format json 2>>"$base/drain/stderr.txt") \
+            || fail "queue stats failed after the fill (see $base/drain/stderr.txt)"
         pending=$(jq -r '.total_pending' <<<"$stats")
         [[ $pending == "$files" ]] || fail "after the fill, total_pending is $pending, not $files ($stats)"
         [[ $(jq -r '.done' <<<"$stats") == 0 ]] || fail "after the fill, $(jq -r '.done' <<<"$stats") items are already done"
@@ -411,11 +413,12 @@ for mode in "${modes[@]}"; do
     best_find[$mode]=$(minimum "${find_times[@]}")
     best_drain[$mode]=$(minimum "${drain_times[@]}")
     best_fill[$mode]=$(minimum "${fill_times[@]}")
-    ((do_clean)) && best_clean[$mode]=$(minimum "${clean_times[@]}")
-    rss_find[$mode]=$( ((${#find_rss[@]})) && maximum "${find_rss[@]}" || echo "")
-    rss_drain[$mode]=$( ((${#drain_rss[@]})) && maximum "${drain_rss[@]}" || echo "")
-    rss_clean[$mode]=$( ((${#clean_rss[@]})) && maximum "${clean_rss[@]}" || echo "")
-    all_runs[$mode]="find ${find_times[*]} | fill ${fill_times[*]} | queue run ${drain_times[*]}$( ((do_clean)) && echo " | clean ${clean_times[*]}")"
+    if ((do_clean)); then best_clean[$mode]=$(minimum "${clean_times[@]}"); fi
+    # (An assignment takes the status of its $(...): each of these must end in success.)
+    rss_find[$mode]=$( ((${#find_rss[@]})) && maximum "${find_rss[@]}" || true)
+    rss_drain[$mode]=$( ((${#drain_rss[@]})) && maximum "${drain_rss[@]}" || true)
+    rss_clean[$mode]=$( ((${#clean_rss[@]})) && maximum "${clean_rss[@]}" || true)
+    all_runs[$mode]="find ${find_times[*]} | fill ${fill_times[*]} | queue run ${drain_times[*]}$( ((do_clean)) && echo " | clean ${clean_times[*]}" || true)"
     notes[$mode]="recovered=$recovered (the item claimed when the fill was killed); $drain_note${audit_phase:+; fill audit.time=${audit_phase}s}"
 done
 
