@@ -143,7 +143,7 @@ public struct ReferenceSet: Sendable {
 
     /// True for the common case that needs no normalisation: relative, no empty, `.` or `..`
     /// segment, no backslash, NUL, or URL, no trailing slash.
-    static func isPlainRelativePath(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isPlainRelativePath(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let slash = UInt8(ascii: "/"), dot = UInt8(ascii: "."), backslash = UInt8(ascii: "\\"), colon = UInt8(ascii: ":")
         var segmentStart = 0
         var i = 0

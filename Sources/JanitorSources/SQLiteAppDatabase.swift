@@ -87,7 +87,7 @@ public struct SQLiteAppDatabase: Sendable {
     }
 
     /// A column's text, borrowed from SQLite until the next step.
-    private static func text(_ statement: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8> {
+    static func text(_ statement: OpaquePointer, _ column: Int32) -> UnsafeBufferPointer<UInt8> {
         guard let pointer = sqlite3_column_text(statement, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column)))
     }
@@ -125,42 +125,55 @@ public struct SQLiteAppDatabase: Sendable {
 }
 
 extension SQLiteAppDatabase {
-    /// The rows that still hold each of `paths`, across every given column: one query per
-    /// column for the whole batch. Values are normalised before comparing, so `./a//b.jpg`
-    /// and an absolute path inside the root protect `a/b.jpg`; the SQL only narrows the rows
-    /// to those that contain a path's file name.
+    /// The rows that still hold each of `paths`, across every given column: one streaming
+    /// pass over each column for the whole set, so the cost is the number of rows, whatever
+    /// the number of paths. Values are normalised before comparing, so `./a//b.jpg` and an
+    /// absolute path inside the root protect `a/b.jpg`.
     public func rowsHolding(_ paths: [String], columns: [ReferenceSet.Column], mediaRoot: String) throws(SourceError) -> [String: [RowReference]] {
         guard !paths.isEmpty else { return [:] }
-        let wanted = Set(paths)
-        let names = Array(Set(paths.map { String($0.split(separator: "/").last ?? Substring($0)) }))
+        var wanted = PathSet(capacity: paths.count)
+        for path in paths { wanted.insert(path) }
+        var holders: [Int: [RowReference]] = [:]
         do {
-            return try queue.read { db in
-                var holders: [String: [RowReference]] = [:]
+            try queue.read { db in
                 for column in columns {
                     guard let pathColumn = column.reference.column else { continue }
                     let quoted = SQL.quote(pathColumn)
-                    for chunk in stride(from: 0, to: names.count, by: 500).map({ Array(names[$0..<min($0 + 500, names.count)]) }) {
-                        let filter = chunk.map { _ in "instr(\(quoted), ?) > 0" }.joined(separator: " OR ")
-                        let sql = "SELECT \(SQL.quote(column.reference.key)) AS k, \(quoted) AS v FROM \(SQL.quote(column.reference.table)) WHERE \(quoted) IS NOT NULL AND (\(filter))"
-                        let cursor = try Row.fetchCursor(db, sql: sql, arguments: StatementArguments(chunk))
-                        while let row = try cursor.next() {
-                            guard let value = row["v"] as String? else { continue }
-                            let path: String?
-                            switch PathRules.normalise(value, mediaRoot: mediaRoot) {
-                            case .valid(let normalised): path = normalised
-                            case .invalid(_, let protecting): path = protecting
-                            }
-                            guard let path, wanted.contains(path) else { continue }
-                            let key: DatabaseValue = row["k"]
-                            holders[path, default: []].append(RowReference(table: column.reference.table, column: pathColumn, key: SQL.text(key)))
+                    let sql = "SELECT \(SQL.quote(column.reference.key)), \(quoted) FROM \(SQL.quote(column.reference.table)) WHERE \(quoted) IS NOT NULL AND \(quoted) <> ''"
+                    let statement = try db.makeStatement(sql: sql)
+                    let raw = statement.sqliteStatement
+                    defer { sqlite3_reset(raw) }
+                    while true {
+                        let code = sqlite3_step(raw)
+                        if code == SQLITE_DONE { break }
+                        guard code == SQLITE_ROW else {
+                            throw SourceError.database(location: "sqlite:\(path)", reason: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
                         }
+                        let value = Self.text(raw, 1)
+                        var index: Int?
+                        if ReferenceSet.isPlainRelativePath(value) {
+                            index = wanted.index(of: value)
+                        } else {
+                            switch PathRules.normalise(String(decoding: value, as: UTF8.self), mediaRoot: mediaRoot) {
+                            case .valid(let normalised): index = wanted.index(of: normalised)
+                            case .invalid(_, let protecting?): index = wanted.index(of: protecting)
+                            case .invalid: index = nil
+                            }
+                        }
+                        guard let index else { continue }
+                        let key = String(decoding: Self.text(raw, 0), as: UTF8.self)
+                        holders[index, default: []].append(RowReference(table: column.reference.table, column: pathColumn, key: key))
                     }
                 }
-                return holders
             }
+        } catch let error as SourceError {
+            throw error
         } catch {
             throw .database(location: "sqlite:\(path)", reason: "\(error)")
         }
+        var result: [String: [RowReference]] = [:]
+        for (index, rows) in holders { result[wanted[index]] = rows }
+        return result
     }
 }
 

@@ -2,6 +2,26 @@ import Foundation
 import GRDB
 import JanitorCore
 
+/// An event with the decision taken on it and the files it queues.
+public struct EventDecision: Sendable {
+    /// The event.
+    public var event: ChangeEvent
+    /// `enqueued`, `kept`, `ignored`, `refused`.
+    public var decision: String
+    /// Why.
+    public var reason: String
+    /// Files to queue.
+    public var items: [NewQueueItem]
+
+    /// Creates a decision.
+    public init(event: ChangeEvent, decision: String, reason: String, items: [NewQueueItem]) {
+        self.event = event
+        self.decision = decision
+        self.reason = reason
+        self.items = items
+    }
+}
+
 /// What the store did with an event's decision.
 public enum EventRecording: Sendable, Hashable {
     /// Recorded, with the ids of the queue items it created.
@@ -46,21 +66,30 @@ extension StateStore {
     public func record(
         _ event: ChangeEvent, source: String, decision: String, reason: String, queue items: [NewQueueItem], now: Date = Date()
     ) throws(StoreError) -> EventRecording {
+        try record([EventDecision(event: event, decision: decision, reason: reason, items: items)], source: source, now: now)[0]
+    }
+
+    /// Records many decisions in one transaction (one commit for a whole batch of events).
+    public func record(_ decisions: [EventDecision], source: String, now: Date = Date()) throws(StoreError) -> [EventRecording] {
         try write { db in
-            if let previous = try String.fetchOne(db, sql: "SELECT decision FROM event WHERE id = ?", arguments: [event.id]) {
-                return .duplicate(previousDecision: previous)
-            }
-            try db.execute(
-                sql: """
+            try decisions.map { entry in
+                let event = entry.event
+                if let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT decision FROM event WHERE id = ?"), arguments: [event.id]) {
+                    return .duplicate(previousDecision: previous)
+                }
+                try db.cachedStatement(sql: """
                     INSERT INTO event (id, received_at, source, table_name, column_name, op, row_key, old_path, new_path, tenant, decision, reason)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [event.id, now.timeIntervalSince1970, source, event.table, event.column, event.op.rawValue, event.key, event.old, event.new, event.tenant, decision, reason])
-            var ids: [Int64] = []
-            for item in items {
-                if let id = try Self.enqueue(db, item, tenant: event.tenant, source: source, eventId: event.id, now: now) { ids.append(id) }
+                    """).execute(arguments: [
+                        event.id, now.timeIntervalSince1970, source, event.table, event.column, event.op.rawValue, event.key, event.old,
+                        event.new, event.tenant, entry.decision, entry.reason,
+                    ])
+                var ids: [Int64] = []
+                for item in entry.items {
+                    if let id = try Self.enqueue(db, item, tenant: event.tenant, source: source, eventId: event.id, now: now) { ids.append(id) }
+                }
+                return .recorded(queued: ids)
             }
-            return .recorded(queued: ids)
         }
     }
 
@@ -76,15 +105,12 @@ extension StateStore {
     }
 
     static func enqueue(_ db: Database, _ item: NewQueueItem, tenant: String?, source: String, eventId: String?, now: Date) throws -> Int64? {
-        if let active = try Int64.fetchOne(db, sql: "SELECT id FROM queue_item WHERE path = ? AND state IN ('pending', 'running')", arguments: [item.path]) {
-            return active
-        }
-        try db.execute(
-            sql: """
-                INSERT INTO queue_item (path, class, tenant, reason, source, event_id, queued_at, not_before)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [item.path, item.className, tenant, item.reason, source, eventId, now.timeIntervalSince1970, item.notBefore.timeIntervalSince1970])
+        let active = try db.cachedStatement(sql: "SELECT id FROM queue_item WHERE path = ? AND state IN ('pending', 'running')")
+        if let id = try Int64.fetchOne(active, arguments: [item.path]) { return id }
+        try db.cachedStatement(sql: """
+            INSERT INTO queue_item (path, class, tenant, reason, source, event_id, queued_at, not_before)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [item.path, item.className, tenant, item.reason, source, eventId, now.timeIntervalSince1970, item.notBefore.timeIntervalSince1970])
         return db.lastInsertedRowID
     }
 
@@ -96,9 +122,8 @@ extension StateStore {
                 db, sql: "SELECT * FROM queue_item WHERE state = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?",
                 arguments: [now.timeIntervalSince1970, limit]
             ).map(Self.item)
-            for item in items {
-                try db.execute(sql: "UPDATE queue_item SET state = 'running', stage = 'claimed' WHERE id = ?", arguments: [item.id])
-            }
+            let claim = try db.cachedStatement(sql: "UPDATE queue_item SET state = 'running', stage = 'claimed' WHERE id = ?")
+            for item in items { try claim.execute(arguments: [item.id]) }
             return items.map { var item = $0; item.state = .running; item.stage = "claimed"; return item }
         }
     }
@@ -153,21 +178,20 @@ extension StateStore {
             try transitions.map { transition -> QueueState? in
                 switch transition {
                 case .acting(let id, let stage, let device, let inode, let changeTime, let bytes, let quarantinePath):
-                    try db.execute(
-                        sql: "UPDATE queue_item SET stage = ?, device = ?, inode = ?, change_time = ?, bytes = ?, quarantine_path = ? WHERE id = ? AND state = 'running'",
-                        arguments: [stage, device, inode, changeTime, bytes, quarantinePath, id])
+                    try db.cachedStatement(sql: "UPDATE queue_item SET stage = ?, device = ?, inode = ?, change_time = ?, bytes = ?, quarantine_path = ? WHERE id = ? AND state = 'running'")
+                        .execute(arguments: [stage, device, inode, changeTime, bytes, quarantinePath, id])
                 case .finish(let item, let outcome, let removedBytes, let quarantinePath):
                     if let removedBytes {
-                        try db.execute(
-                            sql: """
-                                INSERT OR IGNORE INTO removal (queue_item_id, path, bytes, class, reason, source, event_id, tenant, removed_at, quarantine_path)
-                                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                                """,
-                            arguments: [item.id, item.path, removedBytes, item.className, item.reason, item.source, item.eventId, item.tenant, now.timeIntervalSince1970, quarantinePath])
+                        try db.cachedStatement(sql: """
+                            INSERT OR IGNORE INTO removal (queue_item_id, path, bytes, class, reason, source, event_id, tenant, removed_at, quarantine_path)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """).execute(arguments: [
+                                item.id, item.path, removedBytes, item.className, item.reason, item.source, item.eventId, item.tenant,
+                                now.timeIntervalSince1970, quarantinePath,
+                            ])
                     }
-                    try db.execute(
-                        sql: "UPDATE queue_item SET state = 'done', stage = NULL, outcome = ?, finished_at = ? WHERE id = ?",
-                        arguments: [outcome, now.timeIntervalSince1970, item.id])
+                    try db.cachedStatement(sql: "UPDATE queue_item SET state = 'done', stage = NULL, outcome = ?, finished_at = ? WHERE id = ?")
+                        .execute(arguments: [outcome, now.timeIntervalSince1970, item.id])
                 case .release(let id):
                     try db.execute(sql: "UPDATE queue_item SET state = 'pending', stage = NULL WHERE id = ? AND state = 'running'", arguments: [id])
                 case .fail(let id, let error):

@@ -32,10 +32,11 @@ struct EventsCommand: AsyncParsableCommand {
             let batch = EventDecoder.decode(data, mediaRoot: workspace.config.mediaRoot)
             let processor = EventProcessor(config: workspace.config, store: try workspace.openStore(), database: try workspace.openAppDatabase())
             var outcomes: [EventOutput.Line] = []
+            var processed = try processor.process(batch.events, source: "events").makeIterator()
             for item in batch.items {
                 switch item {
                 case .valid(let event):
-                    let outcome = try processor.process(event, source: "events")
+                    let outcome = processed.next()!
                     outcomes.append(.init(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count))
                 case .rejected(let index, let id, let error):
                     let message = "\(error)"

@@ -105,8 +105,7 @@ struct HooksCommand: AsyncParsableCommand {
                     while true {
                         let rows = try hooks.pending(limit: batchSize)
                         if rows.isEmpty { break }
-                        for row in rows {
-                            let outcome = try processor.process(row.event, source: "outbox")
+                        for outcome in try processor.process(rows.map(\.event), source: "outbox") {
                             counts[outcome.decision, default: 0] += 1
                         }
                         // Deleted only after every decision is stored: a crash before this

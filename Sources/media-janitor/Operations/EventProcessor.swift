@@ -29,54 +29,67 @@ struct EventProcessor {
     }
 
     func process(_ event: ChangeEvent, source: String, now: Date = Date()) throws(CommandFailure) -> Outcome {
-        var decision: String
-        var reason: String
-        var items: [NewQueueItem] = []
-        // Outbox rows carry the app's raw values: normalise them as every channel's are.
-        var event = event
-        var plan: RuleEngine.Plan?
-        for (value, isOld) in [(event.old, true), (event.new, false)] {
-            guard let value, !value.isEmpty else { continue }
-            switch PathRules.normalise(value, mediaRoot: config.mediaRoot) {
-            case .valid(let path):
-                if isOld { event.old = path } else { event.new = path }
-            case .invalid(let why, _) where isOld:
-                plan = .keep(decision: "refused", reason: "old path '\(value)' refused: \(why); nothing is removed")
-            case .invalid:
-                break
+        try process([event], source: source, now: now)[0]
+    }
+
+    /// Processes a batch: plans every event, checks every candidate path against the app's
+    /// database in one pass per column, and records every decision in one transaction.
+    func process(_ events: [ChangeEvent], source: String, now: Date = Date()) throws(CommandFailure) -> [Outcome] {
+        var plans: [(event: ChangeEvent, plan: RuleEngine.Plan)] = []
+        for var event in events {
+            // Outbox rows carry the app's raw values: normalise them as every channel's are.
+            var refusal: RuleEngine.Plan?
+            for (value, isOld) in [(event.old, true), (event.new, false)] {
+                guard let value, !value.isEmpty else { continue }
+                switch PathRules.normalise(value, mediaRoot: config.mediaRoot) {
+                case .valid(let path):
+                    if isOld { event.old = path } else { event.new = path }
+                case .invalid(let why, _) where isOld:
+                    refusal = .keep(decision: "refused", reason: "old path '\(value)' refused: \(why); nothing is removed")
+                case .invalid:
+                    break
+                }
             }
+            plans.append((event, refusal ?? engine.plan(event)))
         }
-        switch plan ?? engine.plan(event) {
-        case .keep(let keepDecision, let keepReason):
-            decision = keepDecision
-            reason = keepReason
-        case .consider(let path, let classIndex, let why):
-            let holders: [RowReference]
-            do {
-                holders = try database.rowsHolding([path], columns: columns, mediaRoot: config.mediaRoot)[path] ?? []
-            } catch {
-                throw error.failure
-            }
-            if let first = holders.first {
-                decision = "kept"
-                reason = "still referenced by \(first.table).\(first.column) key \(first.key)" + (holders.count > 1 ? " and \(holders.count - 1) more" : "")
-            } else {
+        let candidates = plans.compactMap { entry -> String? in
+            if case .consider(let path, _, _) = entry.plan { return path }
+            return nil
+        }
+        let holders: [String: [RowReference]]
+        do {
+            holders = try database.rowsHolding(candidates, columns: columns, mediaRoot: config.mediaRoot)
+        } catch {
+            throw error.failure
+        }
+        let notBefore = now.addingTimeInterval(config.defaults.delay.timeInterval)
+        let finder = DerivativeFinder(root: config.mediaRoot)
+        let decisions = plans.map { entry -> EventDecision in
+            switch entry.plan {
+            case .keep(let decision, let reason):
+                return EventDecision(event: entry.event, decision: decision, reason: reason, items: [])
+            case .consider(let path, let classIndex, let why):
+                if let rows = holders[path], let first = rows.first {
+                    let more = rows.count > 1 ? " and \(rows.count - 1) more" : ""
+                    return EventDecision(event: entry.event, decision: "kept", reason: "still referenced by \(first.table).\(first.column) key \(first.key)\(more)", items: [])
+                }
                 let mediaClass = config.classes[classIndex]
-                let notBefore = now.addingTimeInterval(config.defaults.delay.timeInterval)
-                items.append(NewQueueItem(path: path, className: mediaClass.name, reason: why, notBefore: notBefore))
-                for derivative in DerivativeFinder(root: config.mediaRoot).existing(for: path, patterns: mediaClass.derivatives) {
+                var items = [NewQueueItem(path: path, className: mediaClass.name, reason: why, notBefore: notBefore)]
+                for derivative in finder.existing(for: path, patterns: mediaClass.derivatives) {
                     items.append(NewQueueItem(path: derivative, className: mediaClass.name, reason: "derivative of \(path)", notBefore: notBefore))
                 }
-                decision = "enqueued"
-                reason = items.count == 1 ? why : "\(why); with \(items.count - 1) derivative\(items.count == 2 ? "" : "s")"
+                let reason = items.count == 1 ? why : "\(why); with \(items.count - 1) derivative\(items.count == 2 ? "" : "s")"
+                return EventDecision(event: entry.event, decision: "enqueued", reason: reason, items: items)
             }
         }
         do {
-            switch try store.record(event, source: source, decision: decision, reason: reason, queue: items, now: now) {
-            case .recorded(let queued):
-                return Outcome(eventId: event.id, decision: decision, reason: reason, queued: queued)
-            case .duplicate(let previous):
-                return Outcome(eventId: event.id, decision: "duplicate", reason: "duplicate event (first decision: \(previous))", queued: [])
+            return try zip(decisions, store.record(decisions, source: source, now: now)).map { decision, recording in
+                switch recording {
+                case .recorded(let queued):
+                    return Outcome(eventId: decision.event.id, decision: decision.decision, reason: decision.reason, queued: queued)
+                case .duplicate(let previous):
+                    return Outcome(eventId: decision.event.id, decision: "duplicate", reason: "duplicate event (first decision: \(previous))", queued: [])
+                }
             }
         } catch {
             throw .runtime(error.description)

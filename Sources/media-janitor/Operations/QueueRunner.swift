@@ -60,9 +60,16 @@ struct QueueRunner {
         do {
             try recover(&summary)
             while true {
-                let batch = try store.claimDue(limit: batchSize, now: now())
-                if batch.isEmpty { break }
-                try process(batch, ordinal: &processed, summary: &summary, now: now())
+                // A round of up to 20 batches shares one re-check of the references: one pass
+                // over each reference column, whose cost is the app's row count, so the drain
+                // stays linear. Each batch still commits its intent and its outcomes.
+                let round = try store.claimDue(limit: batchSize * 20, now: now())
+                if round.isEmpty { break }
+                let holders = try database.rowsHolding(round.map(\.path), columns: columns, mediaRoot: config.mediaRoot)
+                for start in stride(from: 0, to: round.count, by: batchSize) {
+                    let batch = Array(round[start..<min(start + batchSize, round.count)])
+                    try process(batch, holders: holders, ordinal: &processed, summary: &summary, now: now())
+                }
             }
         } catch let error as StoreError {
             throw .runtime(error.description)
@@ -76,9 +83,8 @@ struct QueueRunner {
         return summary
     }
 
-    private func process(_ batch: [QueueItem], ordinal: inout Int, summary: inout Summary, now: Date) throws {
-        // One query per column for the whole batch, right before acting on it.
-        let holders = try database.rowsHolding(batch.map(\.path), columns: columns, mediaRoot: config.mediaRoot)
+    private func process(_ batch: [QueueItem], holders: [String: [RowReference]], ordinal: inout Int, summary: inout Summary, now: Date) throws {
+        let day = Self.day(now)
         var settled: [QueueTransition] = []
         var planned: [(item: QueueItem, identity: SafeRemover.Identity, destination: String?, ordinal: Int)] = []
         for item in batch {
@@ -101,7 +107,7 @@ struct QueueRunner {
                 summary.gone += 1
                 continue
             }
-            planned.append((item, identity, quarantineDestination(item, now: now), ordinal))
+            planned.append((item, identity, quarantineDestination(item, day: day), ordinal))
         }
         // Recorded before any file is touched, so a crash mid-batch can be resolved.
         try store.apply(settled + planned.map { plan in
@@ -133,7 +139,11 @@ struct QueueRunner {
             summary.failed -= 1
         }
         for plan in planned { crashPoint?.check("done", plan.ordinal) }
-        for path in emptied { remover.removeEmptyParents(of: path, keep: protectedDirectories) }
+        // Once per directory: the deepest file stands for its directory.
+        var seen = Set<String>()
+        for path in emptied where seen.insert(FilePath.directory(of: path)).inserted {
+            remover.removeEmptyParents(of: path, keep: protectedDirectories)
+        }
     }
 
     private func completion(_ item: QueueItem, acted: Bool, bytes: Int64, destination: String?, summary: inout Summary) -> QueueTransition {
@@ -160,11 +170,15 @@ struct QueueRunner {
     }
 
     /// `quarantine_dir/YYYY-MM-DD/<item id>-<file name>`, or nil when quarantine is off.
-    private func quarantineDestination(_ item: QueueItem, now: Date) -> String? {
+    private func quarantineDestination(_ item: QueueItem, day: String) -> String? {
         guard config.defaults.quarantine.value > 0 else { return nil }
-        let day = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
         let name = String(item.path.split(separator: "/").last ?? "file").utf8.prefix(200)
         return "\(config.defaults.quarantineDirectory)/\(day)/\(item.id)-\(String(decoding: name, as: UTF8.self))"
+    }
+
+    /// `YYYY-MM-DD` in UTC.
+    static func day(_ date: Date) -> String {
+        ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
     }
 
     /// Resolves items a crash left `running`, from what was recorded before acting.
