@@ -1,5 +1,5 @@
 # The two commands of the README's quick start, and the benchmark.
-.PHONY: demo test bench deps build
+.PHONY: demo test bench bench-queue deps build
 
 deps:
 	@bash scripts/install-deps.sh
@@ -21,3 +21,7 @@ test: deps
 # `make bench ARGS=--million`.
 bench: deps
 	bash Benchmarks/scan-bench.sh $(ARGS)
+
+# Queue drain against `find -delete` on identical trees: `make bench-queue` (100,000 files).
+bench-queue: deps
+	bash Benchmarks/queue-bench.sh $(ARGS)

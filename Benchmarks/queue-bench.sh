@@ -121,43 +121,12 @@ command -v sqlite3 >/dev/null || die "sqlite3 (the CLI) is needed; install it (a
 command -v jq >/dev/null || die "jq is needed; install it (apt-get install jq)"
 if has_gnu_time; then rss_note="GNU time %M"; else gnu_time=""; rss_note="unavailable (no GNU time)"; fi
 
-# --- the work directory --------------------------------------------------------------------
-owner_mark=.queue-bench   # this script created the directory: it may empty it
-if [[ -n $keep ]]; then
-    mkdir -p -- "$keep"
-    work=$(cd "$keep" && pwd)
-    if [[ -n $(ls -A "$work") && ! -e $work/$owner_mark ]]; then
-        die "'$work' is not empty and was not made by queue-bench; refusing to use it"
-    fi
-else
-    work=$(mktemp -d "${TMPDIR:-/tmp}/queue-bench.XXXXXX")
-fi
-: > "$work/$owner_mark"
-cleanup() {
-    local status=$?
-    if [[ -z $keep && -n ${work:-} && -e $work/$owner_mark ]]; then
-        log "removing $work"
-        rm -rf -- "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# --- build ---------------------------------------------------------------------------------
-build_log=$work/build.log
-log "building release (swift build -c release) in $package"
-for product in media-janitor scan-fixture; do
-    # `swift build` takes one --product; the last of several wins, so build them one by one.
-    if ! (cd "$package" && swift build -c release --product "$product") >"$build_log" 2>&1; then
-        cat "$build_log" >&2
-        die "swift build -c release --product $product failed"
-    fi
-done
-bin=$(cd "$package" && swift build -c release --show-bin-path)
-janitor=$bin/media-janitor
-fixture=$bin/scan-fixture
-[[ -x $janitor && -x $fixture ]] || die "built products not found in $bin"
+# --- the work directory and the build (Benchmarks/common.sh) ---------------------------------
+name=queue-bench
+# shellcheck source=Benchmarks/common.sh
+source "$here/common.sh"
+bench_workdir
+bench_build
 
 # --- the pristine tree ---------------------------------------------------------------------
 pristine=$work/pristine

@@ -60,43 +60,12 @@ done
 
 log() { echo "scan-bench: $*" >&2; }
 
-# --- the work directory --------------------------------------------------------------------
-owner_mark=.scan-bench   # this script created the directory: it may empty it
-if [[ -n $keep ]]; then
-    mkdir -p -- "$keep"
-    work=$(cd "$keep" && pwd)
-    if [[ -n $(ls -A "$work") && ! -e $work/$owner_mark ]]; then
-        die "'$work' is not empty and was not made by scan-bench; refusing to use it"
-    fi
-else
-    work=$(mktemp -d "${TMPDIR:-/tmp}/scan-bench.XXXXXX")
-fi
-: > "$work/$owner_mark"
-cleanup() {
-    local status=$?
-    if [[ -z $keep && -n ${work:-} && -e $work/$owner_mark ]]; then
-        log "removing $work"
-        rm -rf -- "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# --- build ---------------------------------------------------------------------------------
-build_log=$work/build.log
-log "building release (swift build -c release) in $package"
-for product in media-janitor scan-fixture; do
-    # `swift build` takes one --product; the last of several wins, so build them one by one.
-    if ! (cd "$package" && swift build -c release --product "$product") >"$build_log" 2>&1; then
-        cat "$build_log" >&2
-        die "swift build -c release --product $product failed"
-    fi
-done
-bin=$(cd "$package" && swift build -c release --show-bin-path)
-janitor=$bin/media-janitor
-fixture=$bin/scan-fixture
-[[ -x $janitor && -x $fixture ]] || die "built products not found in $bin"
+# --- the work directory and the build (Benchmarks/common.sh) ---------------------------------
+name=scan-bench
+# shellcheck source=Benchmarks/common.sh
+source "$here/common.sh"
+bench_workdir
+bench_build
 
 # --- the fixture ---------------------------------------------------------------------------
 marker=$work/scan-fixture.txt
