@@ -16,11 +16,12 @@ struct QuarantineCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Quarantined files that can still be restored, newest first (--all: every recorded removal).")
         @OptionGroup var common: CommonOptions
         @Flag(help: "Every recorded removal, restored, purged and unlinked ones included.") var all = false
+        @Option(help: "At most this many records, newest first.") var limit = 1000
         @Option(help: "text or json.") var format: SimpleFormat = .text
 
         func run() async throws {
             try await reportingFailures {
-                let records = try Workspace.load(common).openStore().removals(restorableOnly: !all)
+                let records = try Workspace.load(common).openStore().removals(restorableOnly: !all, limit: limit)
                 try Console.write(format == .json ? RemovalOutput.json(records) : RemovalOutput.text(records), to: nil)
             }
         }
