@@ -93,6 +93,18 @@ extension StateStore {
         }
     }
 
+    /// Records events refused at intake (malformed, or a path the safety rules refuse), kept
+    /// apart from decisions so that a corrected event with the same id is still processed.
+    public func recordRejected(_ rejections: [(eventId: String?, field: String?, reason: String)], source: String, now: Date = Date()) throws(StoreError) {
+        guard !rejections.isEmpty else { return }
+        try write { db in
+            for rejection in rejections {
+                try db.cachedStatement(sql: "INSERT INTO rejected_event (received_at, source, event_id, field, reason) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [now.timeIntervalSince1970, source, rejection.eventId, rejection.field, rejection.reason])
+            }
+        }
+    }
+
     /// Queues files with no event (`clean`); returns the ids of new or already active items.
     public func enqueue(_ items: [NewQueueItem], source: String, now: Date = Date()) throws(StoreError) -> [Int64] {
         try write { db in

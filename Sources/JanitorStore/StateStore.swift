@@ -143,6 +143,14 @@ public final class StateStore: Sendable {
                     purged_at REAL
                 );
                 CREATE UNIQUE INDEX removal_queue_item ON removal(queue_item_id);
+                CREATE TABLE rejected_event (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    received_at REAL NOT NULL,
+                    source TEXT NOT NULL,
+                    event_id TEXT,
+                    field TEXT,
+                    reason TEXT NOT NULL
+                );
                 CREATE INDEX removal_path ON removal(path);
                 """)
         }

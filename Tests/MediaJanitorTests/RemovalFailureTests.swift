@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @Suite("Removal failures and refusals")
@@ -116,6 +117,15 @@ struct RemovalFailureTests {
         #expect(outcome.stdout.contains("e3  rejected  event 3: field 'old' refused: contains a NUL byte"))
         #expect(try app.queueStats()["total_pending"] as? Int == 0)
         #expect(FileManager.default.fileExists(atPath: app.path + "/app.sqlite3"))
+        // Each refusal is recorded in the janitor's store with the field and the reason.
+        let recorded = try DatabaseQueue(path: app.path + "/.janitor/state.sqlite3").read { db in
+            try Row.fetchAll(db, sql: "SELECT event_id, field, reason FROM rejected_event ORDER BY id").map { "\($0["event_id"] as String) \($0["field"] as String) \($0["reason"] as String)" }
+        }
+        #expect(recorded == [
+            "e1 old field 'old' refused: escapes media_root; give a path relative to media_root with no '..'",
+            "e2 old field 'old' refused: absolute path; stored paths are relative to media_root; give a path relative to media_root with no '..'",
+            "e3 old field 'old' refused: contains a NUL byte; give a path relative to media_root with no '..'",
+        ])
     }
 
     @Test("an outbox row whose old value leaves the media root is refused and recorded, not queued")

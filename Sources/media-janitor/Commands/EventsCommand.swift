@@ -44,6 +44,7 @@ struct EventsCommand: AsyncParsableCommand {
                     outcomes.append(.init(id: id, decision: "rejected", reason: place + message, queued: 0))
                 }
             }
+            try processor.store.recordRejected(batch.rejected.map { ($0.id, $0.error.field, $0.error.message) }, source: "events")
             try Console.write(EventOutput.render(outcomes, json: format == .json), to: nil)
             if runQueue {
                 let runner = QueueRunner(config: workspace.config, store: processor.store, database: processor.database)
