@@ -63,7 +63,7 @@ struct EventProcessor {
             throw error.failure
         }
         let notBefore = now.addingTimeInterval(config.defaults.delay.timeInterval)
-        let finder = DerivativeFinder(root: config.mediaRoot)
+        var finder = DerivativeFinder(root: config.mediaRoot)
         let decisions = plans.map { entry -> EventDecision in
             switch entry.plan {
             case .keep(let decision, let reason):
