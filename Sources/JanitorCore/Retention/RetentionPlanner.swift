@@ -1,0 +1,114 @@
+import Foundation
+
+/// One row of a class under retention, with the files its reference columns hold.
+public struct RetentionRow: Sendable, Hashable {
+    /// The row's key, as text.
+    public var key: String
+    /// The `created` column, when the reference names one.
+    public var created: Date?
+    /// The `owner` column, when the reference names one.
+    public var owner: String?
+    /// The `group` column, when the reference names one.
+    public var group: String?
+    /// The row's own size from the reference's `size` expression (0 when none).
+    public var rowBytes: Int64
+    /// The files the row holds (several path columns may share a row).
+    public var files: [RetentionFile]
+
+    /// Creates a row.
+    public init(key: String, created: Date? = nil, owner: String? = nil, group: String? = nil, rowBytes: Int64 = 0, files: [RetentionFile] = []) {
+        self.key = key
+        self.created = created
+        self.owner = owner
+        self.group = group
+        self.rowBytes = rowBytes
+        self.files = files
+    }
+
+    /// When the row counts as made: `created`, or the oldest file's mtime when there is none.
+    public var born: Date? { created ?? files.map(\.mtime).min() }
+
+    /// The row's bytes plus its files' bytes.
+    public var totalBytes: Int64 { rowBytes + files.reduce(0) { $0 + $1.bytes } }
+}
+
+/// A file held by a row under retention.
+public struct RetentionFile: Sendable, Hashable {
+    /// Root-relative path.
+    public var path: String
+    /// Bytes from `lstat`.
+    public var bytes: Int64
+    /// Modification time.
+    public var mtime: Date
+
+    /// Creates a file.
+    public init(path: String, bytes: Int64, mtime: Date) {
+        self.path = path
+        self.bytes = bytes
+        self.mtime = mtime
+    }
+}
+
+/// Why retention selected a row.
+public enum RetentionReason: Sendable, Hashable, CustomStringConvertible {
+    /// Older than `max_age`, or than the owner's own limit.
+    case maxAge(limit: Seconds, perOwner: Bool)
+    /// Beyond the newest N of its owner.
+    case keepLatestPerOwner(Int)
+    /// Beyond the newest N of its group.
+    case maxCountPerGroup(Int)
+    /// Among the oldest while the class exceeded its size cap.
+    case maxTotalSize(cap: Int64)
+
+    /// The policy, as the plan prints it.
+    public var description: String {
+        switch self {
+        case .maxAge(let limit, let perOwner): perOwner ? "max_age_per_owner (\(limit))" : "max_age (\(limit))"
+        case .keepLatestPerOwner(let count): "keep_latest_per_owner (\(count))"
+        case .maxCountPerGroup(let count): "max_count_per_group (\(count))"
+        case .maxTotalSize(let cap): "max_total_size (\(cap) bytes)"
+        }
+    }
+}
+
+/// Plans retention for one class: which rows go, and under which policy (DESIGN section 2).
+///
+/// Policies apply in order: age, keep-latest per owner, count per group, total size; each
+/// later policy sees only the rows earlier ones kept. Ties in age break by key, so plans are
+/// stable. The planner is pure: reading rows and acting on them are the caller's.
+public struct RetentionPlanner: Sendable {
+    /// The class's rules.
+    public let rules: RetentionRules
+
+    /// Creates a planner.
+    public init(rules: RetentionRules) { self.rules = rules }
+
+    /// The selected rows (indices into `rows`) with the policy that selected each.
+    public func plan(_ rows: [RetentionRow], ownerLimits: [String: Seconds] = [:], now: Date) -> [(row: Int, reason: RetentionReason)] {
+        var selected = [RetentionReason?](repeating: nil, count: rows.count)
+        // Oldest first; ties by key (numerically when both are numbers).
+        let order = rows.indices.sorted { Self.isOlder(rows[$0], rows[$1]) }
+        let policies: [any RetentionPolicy] = [
+            MaxAgePolicy(maxAge: rules.maxAge, perOwner: rules.maxAgePerOwner != nil, ownerLimits: ownerLimits),
+            KeepLatestPerOwnerPolicy(count: rules.keepLatestPerOwner),
+            MaxCountPerGroupPolicy(count: rules.maxCountPerGroup),
+            MaxTotalSizePolicy(cap: rules.maxTotalSize),
+        ]
+        for policy in policies {
+            policy.select(rows, oldestFirst: order, now: now, selected: &selected)
+        }
+        return order.compactMap { index in selected[index].map { (index, $0) } }
+    }
+
+    static func isOlder(_ a: RetentionRow, _ b: RetentionRow) -> Bool {
+        let bornA = a.born ?? .distantFuture, bornB = b.born ?? .distantFuture
+        if bornA != bornB { return bornA < bornB }
+        if let x = Int64(a.key), let y = Int64(b.key) { return x < y }
+        return a.key < b.key
+    }
+}
+
+/// One retention policy: marks rows in `selected` that it removes, given the rows oldest first.
+protocol RetentionPolicy: Sendable {
+    func select(_ rows: [RetentionRow], oldestFirst order: [Int], now: Date, selected: inout [RetentionReason?])
+}
