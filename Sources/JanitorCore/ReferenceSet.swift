@@ -50,18 +50,29 @@ public struct ReferenceSet: Sendable {
 
     /// Creates an empty set for the path-holding columns of the given classes.
     public init(classes: [MediaClass], mediaRoot: String, keepsOwners: Bool = false, capacity: Int = 1024) {
-        var columns: [Column] = []
-        for (index, mediaClass) in classes.enumerated() {
-            for reference in mediaClass.references where reference.column != nil {
-                columns.append(Column(classIndex: index, reference: reference))
-            }
-        }
-        self.columns = columns
+        columns = Self.columns(of: classes)
         self.mediaRoot = mediaRoot
         self.keepsOwners = keepsOwners
         rowsPerColumn = Array(repeating: 0, count: columns.count)
         paths = PathSet(capacity: capacity)
         occurrences.reserveCapacity(capacity)
+    }
+
+    /// Every path-holding reference column of the classes, numbered in config order.
+    public static func columns(of classes: [MediaClass]) -> [Column] {
+        classes.enumerated().flatMap { index, mediaClass in
+            mediaClass.references.filter { $0.column != nil }.map { Column(classIndex: index, reference: $0) }
+        }
+    }
+
+    /// Rows with a path, per class index (the sum over each class's columns).
+    public var rowsPerClass: [Int] {
+        var rows: [Int] = []
+        for (column, count) in zip(columns, rowsPerColumn) {
+            while rows.count <= column.classIndex { rows.append(0) }
+            rows[column.classIndex] += count
+        }
+        return rows
     }
 
     /// The number of rows that hold a valid path.
@@ -125,11 +136,6 @@ public struct ReferenceSet: Sendable {
             let owner = occurrence.ownerLength == 0 ? nil : string(occurrence.ownerStart, occurrence.ownerLength)
             body(Int(occurrence.path), Int(occurrence.column), key, owner)
         }
-    }
-
-    /// Rows that hold a path, for `explain` and `missing` findings.
-    public func rows(holding pathIndex: Int) -> [RowReference] {
-        occurrences.filter { Int($0.path) == pathIndex }.map(rowReference)
     }
 
     func rowReference(_ occurrence: Occurrence) -> RowReference {

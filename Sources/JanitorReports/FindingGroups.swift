@@ -18,6 +18,17 @@ struct FindingGroup {
     /// Whether the kind is listed largest first.
     var largestFirst: Bool { kind.hasSize }
 
+    /// The heading text and Markdown use: kind, count, bytes, and the order shown.
+    var title: String {
+        var title = "\(kind.title): \(count)"
+        if kind.hasSize {
+            title += ", \(humanSize(bytes))"
+            if kind == .orphan { title += " reclaimable" }
+            if count > 1 { title += ", largest first" }
+        }
+        return title
+    }
+
     /// Groups findings by kind, in `FindingKind.allCases` order, leaving out empty kinds.
     ///
     /// One pass over the findings plus a sort of integer pairs per sized kind, so 200,000

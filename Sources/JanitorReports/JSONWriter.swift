@@ -75,6 +75,24 @@ public struct JSONWriter {
         needsSeparator = false
     }
 
+    /// A whole document `{"schema": 1, "<key>": [{...}, ...]}` with one object per item.
+    public static func document<Item>(listing key: StaticString, _ items: [Item], _ fields: (inout JSONWriter, Item) -> Void) -> String {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("schema", 1)
+        json.key(key)
+        json.beginArray()
+        for item in items {
+            json.element()
+            json.beginObject()
+            fields(&json, item)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return json.string + "\n"
+    }
+
     /// Writes `"name": ` for a key known only at run time, escaped like any string.
     public mutating func key(_ name: String) {
         if needsSeparator { raw(", ") }

@@ -73,7 +73,7 @@ public struct MarkdownFormatter: Sendable {
 
         if !groups.isEmpty { out.heading(2, "Findings") }
         for group in groups {
-            out.heading(3, title(group))
+            out.heading(3, group.title)
             out.list(group.shown.map(findingItem))
             out.more(group.hidden)
         }
@@ -91,16 +91,6 @@ public struct MarkdownFormatter: Sendable {
         if summary.invalid > 0 { parts.append("\(summary.invalid) invalid") }
         if summary.tooYoung > 0 { parts.append("\(summary.tooYoung) too young") }
         return parts.isEmpty ? "**No findings.**" : "**Findings:** " + parts.joined(separator: ", ") + "."
-    }
-
-    private func title(_ group: FindingGroup) -> String {
-        var title = "\(group.kind.title): \(group.count)"
-        if group.kind.hasSize {
-            title += ", \(humanSize(group.bytes))"
-            if group.kind == .orphan { title += " reclaimable" }
-            if group.count > 1 { title += ", largest first" }
-        }
-        return title
     }
 
     private func findingItem(_ finding: Finding) -> String {

@@ -75,7 +75,7 @@ public struct TextFormatter: Sendable {
             out.section("No findings")
         }
         for group in groups {
-            out.section(findingTitle(group), color: kindColor(group.kind))
+            out.section(group.title, color: kindColor(group.kind))
             out.table(findingTable(group))
             out.more(group.hidden)
         }
@@ -93,16 +93,6 @@ public struct TextFormatter: Sendable {
             ])
         }
         return table
-    }
-
-    private func findingTitle(_ group: FindingGroup) -> String {
-        var title = "\(group.kind.title): \(group.count)"
-        if group.kind.hasSize {
-            title += ", \(humanSize(group.bytes))"
-            if group.kind == .orphan { title += " reclaimable" }
-            if group.count > 1 { title += ", largest first" }
-        }
-        return title
     }
 
     private func findingTable(_ group: FindingGroup) -> TextTable {

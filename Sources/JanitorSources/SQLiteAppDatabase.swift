@@ -91,37 +91,6 @@ public struct SQLiteAppDatabase: Sendable {
         guard let pointer = sqlite3_column_text(statement, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
         return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement, column)))
     }
-
-    /// Rows whose reference columns hold exactly `path`, across every class (for `explain`).
-    public func rows(holding path: String, columns: [ReferenceSet.Column]) throws(SourceError) -> [RowReference] {
-        do {
-            return try queue.read { db in
-                var rows: [RowReference] = []
-                for column in columns {
-                    guard let pathColumn = column.reference.column else { continue }
-                    let sql = "SELECT \(SQL.quote(column.reference.key)) AS k, \(SQL.quote(pathColumn)) AS v FROM \(SQL.quote(column.reference.table)) WHERE \(SQL.quote(pathColumn)) IS NOT NULL AND \(SQL.quote(pathColumn)) <> ''"
-                    // A per-path query is fine here: `explain` looks at one path. Values are
-                    // normalised before comparing, so `./a//b.jpg` matches `a/b.jpg`.
-                    let cursor = try Row.fetchCursor(db, sql: sql)
-                    while let row = try cursor.next() {
-                        guard let value = row["v"] as String? else { continue }
-                        let matches: Bool
-                        switch PathRules.normalise(value, mediaRoot: "/") {
-                        case .valid(let normalised): matches = normalised == path
-                        case .invalid(_, let protecting): matches = protecting == path
-                        }
-                        if matches {
-                            let key: DatabaseValue = row["k"]
-                            rows.append(RowReference(table: column.reference.table, column: pathColumn, key: SQL.text(key)))
-                        }
-                    }
-                }
-                return rows
-            }
-        } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
-        }
-    }
 }
 
 extension SQLiteAppDatabase {

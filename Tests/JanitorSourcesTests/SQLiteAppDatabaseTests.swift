@@ -120,11 +120,12 @@ struct SQLiteAppDatabaseTests {
         let tmp = TemporaryDirectory()
         let database = try SQLiteAppDatabase(path: try makeDatabase(tmp))
         let columns = ReferenceSet(classes: classes, mediaRoot: "/media").columns
-        #expect(try database.rows(holding: "avatars/a.jpg", columns: columns) == [
+        let holders = try database.rowsHolding(["avatars/a.jpg", "avatars/c.jpg"], columns: columns, mediaRoot: "/media")
+        #expect(holders["avatars/a.jpg"] == [
             RowReference(table: "accounts_user", column: "avatar", key: "1"),
             RowReference(table: "accounts_user", column: "banner", key: "2"),
         ])
-        #expect(try database.rows(holding: "avatars/c.jpg", columns: columns) == [RowReference(table: "accounts_user", column: "avatar", key: "3")])
+        #expect(holders["avatars/c.jpg"] == [RowReference(table: "accounts_user", column: "avatar", key: "3")])
     }
 }
 

@@ -53,7 +53,7 @@ struct CheckCommand: AsyncParsableCommand {
                 let database = try SQLiteAppDatabase(path: databasePath)
                 diagnostics += try database.checkSchema(config.classes)
                 facts.append("database: sqlite:\(databasePath)")
-                let columns = config.classes.flatMap(\.references).filter { $0.column != nil }
+                let columns = ReferenceSet.columns(of: config.classes).map(\.reference)
                 let hooks = try SQLiteHooks(path: databasePath).status(columns)
                 if hooks.isCurrent {
                     facts.append("hooks: installed and current (\(hooks.pendingRows) event\(hooks.pendingRows == 1 ? "" : "s") waiting in the outbox)")

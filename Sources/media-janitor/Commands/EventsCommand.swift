@@ -67,23 +67,12 @@ enum EventOutput {
 
     static func render(_ lines: [Line], json: Bool) -> String {
         if json {
-            var writer = JSONWriter()
-            writer.beginObject()
-            writer.field("schema", 1)
-            writer.key("events")
-            writer.beginArray()
-            for line in lines {
-                writer.element()
-                writer.beginObject()
+            return JSONWriter.document(listing: "events", lines) { writer, line in
                 writer.field("id", line.id)
                 writer.field("decision", line.decision)
                 writer.field("reason", line.reason)
                 writer.field("queued", line.queued)
-                writer.endObject()
             }
-            writer.endArray()
-            writer.endObject()
-            return writer.string + "\n"
         }
         guard !lines.isEmpty else { return "no events\n" }
         return lines.map { "\($0.id ?? "-")  \($0.decision)  \($0.reason)" }.joined(separator: "\n") + "\n"

@@ -23,8 +23,8 @@ struct HooksCommand: AsyncParsableCommand {
         }
     }
 
-    static var columns: (Workspace) -> [ReferenceColumn] {
-        { $0.config.classes.flatMap(\.references).filter { $0.column != nil } }
+    static func columns(_ workspace: Workspace) -> [ReferenceColumn] {
+        ReferenceSet.columns(of: workspace.config.classes).map(\.reference)
     }
 
     static func render(_ status: HooksStatus) -> String {

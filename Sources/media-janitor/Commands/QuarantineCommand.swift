@@ -133,14 +133,7 @@ enum RemovalOutput {
     }
 
     static func json(_ records: [RemovalRecord]) -> String {
-        var json = JSONWriter()
-        json.beginObject()
-        json.field("schema", 1)
-        json.key("removals")
-        json.beginArray()
-        for record in records {
-            json.element()
-            json.beginObject()
+        JSONWriter.document(listing: "removals", records) { json, record in
             json.field("id", record.id)
             json.field("path", record.path)
             json.field("bytes", record.bytes)
@@ -153,10 +146,6 @@ enum RemovalOutput {
             json.field("quarantine_path", record.quarantinePath)
             json.field("restored_at", record.restoredAt)
             json.field("purged_at", record.purgedAt)
-            json.endObject()
         }
-        json.endArray()
-        json.endObject()
-        return json.string + "\n"
     }
 }

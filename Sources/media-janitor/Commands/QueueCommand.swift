@@ -180,14 +180,7 @@ enum QueueText {
 /// JSON renderings of queue values.
 enum QueueJSON {
     static func items(_ items: [QueueItem]) -> String {
-        var json = JSONWriter()
-        json.beginObject()
-        json.field("schema", 1)
-        json.key("items")
-        json.beginArray()
-        for item in items {
-            json.element()
-            json.beginObject()
+        JSONWriter.document(listing: "items", items) { json, item in
             json.field("id", Int64(item.id))
             json.field("path", item.path)
             json.field("class", item.className)
@@ -201,11 +194,7 @@ enum QueueJSON {
             json.field("last_error", item.lastError)
             json.field("state", item.state.rawValue)
             json.field("outcome", item.outcome)
-            json.endObject()
         }
-        json.endArray()
-        json.endObject()
-        return json.string + "\n"
     }
 }
 

@@ -53,18 +53,17 @@ enum Audit {
         let reconciler = Reconciler(classes: config.classes, mediaRootSetting: config.mediaRootSetting, directoryDepth: depth, selectedClasses: selected)
         let reconcileStart = clock.now
         var result = reconciler.reconcile(listing, references, now: now)
-        result.rowsPerClass = config.classes.indices.map { index in
-            references.columns.enumerated().filter { $0.element.classIndex == index }.map { references.rowsPerColumn[$0.offset] }.reduce(0, +)
-        }
+        let rows = references.rowsPerClass
+        result.rowsPerClass = config.classes.indices.map { $0 < rows.count ? rows[$0] : 0 }
         Log.logger.debug("reconciled", metadata: ["reconcile.time": "\((clock.now - reconcileStart).seconds)", "audit.time": "\((clock.now - started).seconds)"])
         return result
     }
 
     /// A class whose columns hold no path at all usually means a wrong column: say so.
     static func emptyReferenceWarnings(_ config: JanitorConfig, _ references: ReferenceSet) {
+        let rows = references.rowsPerClass
         for (index, mediaClass) in config.classes.enumerated() where !mediaClass.paths.isEmpty {
-            let rows = references.columns.enumerated().filter { $0.element.classIndex == index }.map { references.rowsPerColumn[$0.offset] }.reduce(0, +)
-            if rows == 0 {
+            if index >= rows.count || rows[index] == 0 {
                 Console.warning("no row of class '\(mediaClass.name)' references a file (\(mediaClass.references.map(\.qualifiedName).joined(separator: ", "))); every file of the class looks unused — check the reference columns. A sweep of this class is refused while this holds.")
             }
         }

@@ -17,7 +17,7 @@ struct EventProcessor {
         self.store = store
         self.database = database
         engine = RuleEngine(classes: config.classes)
-        columns = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot).columns
+        columns = ReferenceSet.columns(of: config.classes)
     }
 
     /// One event's outcome.

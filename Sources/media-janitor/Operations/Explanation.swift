@@ -25,7 +25,7 @@ struct Explanation {
             throw .usage("path '\(argument)' refused: \(reason); give a path relative to media_root ('\(config.mediaRootSetting)') with no '..'")
         }
         let database = try workspace.openAppDatabase()
-        let columns = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot).columns
+        let columns = ReferenceSet.columns(of: config.classes)
         var explanation = Explanation(path: relative, entry: "absent", rows: [], derivativeOf: [], verdict: "", wouldRemove: false)
         var bytes = Array(relative.utf8)
         bytes.withUnsafeMutableBufferPointer { buffer in
@@ -40,14 +40,15 @@ struct Explanation {
             }
         }
         do {
-            explanation.rows = try database.rows(holding: relative, columns: columns)
-            for mediaClass in config.classes {
-                for pattern in mediaClass.derivatives {
-                    for parent in pattern.parents(of: relative) {
-                        guard case .path(let parentPath) = parent else { continue }
-                        let rows = try database.rows(holding: parentPath, columns: columns)
-                        if !rows.isEmpty { explanation.derivativeOf.append((parentPath, rows)) }
-                    }
+            let parents = config.classes.flatMap(\.derivatives).flatMap { $0.parents(of: relative) }.compactMap { parent -> String? in
+                if case .path(let path) = parent { return path }
+                return nil
+            }
+            let holders = try database.rowsHolding([relative] + parents, columns: columns, mediaRoot: config.mediaRoot)
+            explanation.rows = holders[relative] ?? []
+            for parent in parents {
+                if let rows = holders[parent], !explanation.derivativeOf.contains(where: { $0.parent == parent }) {
+                    explanation.derivativeOf.append((parent, rows))
                 }
             }
         } catch {

@@ -30,7 +30,7 @@ struct QueueRunner {
         self.store = store
         self.database = database
         remover = SafeRemover(root: config.mediaRoot)
-        columns = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot).columns
+        columns = ReferenceSet.columns(of: config.classes)
         protectedDirectories = RuleEngine(classes: config.classes).protectedDirectories
         self.maxAttempts = maxAttempts ?? config.defaults.maxAttempts
         self.backoff = backoff
