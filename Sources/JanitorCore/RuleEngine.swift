@@ -97,13 +97,25 @@ public struct SafetyCheck: Sendable {
             }
             let fraction = plan.classFiles > 0 ? Double(plan.files) / Double(plan.classFiles) : 1
             if fraction > safety.maxDeleteFraction {
-                let percent = { (value: Double) in String(Int((value * 100).rounded())) + "%" }
-                violations.append(Violation(className: plan.className, message: "class '\(plan.className)': \(plan.files) of \(plan.classFiles) files (\(percent(fraction))) would be removed, more than safety.max_delete_fraction (\(percent(safety.maxDeleteFraction)))"))
+                violations.append(Violation(className: plan.className, message: "class '\(plan.className)': \(plan.files) of \(plan.classFiles) files (\(Self.percent(fraction))) would be removed, more than safety.max_delete_fraction (\(Self.percent(safety.maxDeleteFraction)))"))
             }
         }
         if totalBytes > safety.maxDeleteBytes {
             violations.append(Violation(className: nil, message: "\(totalBytes) bytes would be removed, more than safety.max_delete_bytes (\(safety.maxDeleteBytes) bytes)"))
         }
         return violations
+    }
+
+    /// A share as a whole percentage (`0.25` is `25%`).
+    static func percent(_ value: Double) -> String { String(Int((value * 100).rounded())) + "%" }
+
+    /// Checks a planned retention run: per class, the rows to change against the class's rows.
+    public func violations(rows planned: [(className: String, selected: Int, total: Int)]) -> [Violation] {
+        planned.compactMap { plan in
+            guard plan.selected > 0, plan.total > 0 else { return nil }
+            let fraction = Double(plan.selected) / Double(plan.total)
+            guard fraction > safety.maxDeleteFraction else { return nil }
+            return Violation(className: plan.className, message: "class '\(plan.className)': \(plan.selected) of \(plan.total) rows (\(Self.percent(fraction))) would be changed, more than safety.max_delete_fraction (\(Self.percent(safety.maxDeleteFraction)))")
+        }
     }
 }

@@ -22,9 +22,10 @@ public struct StoredRetentionRow: Sendable, Hashable {
 }
 
 extension SQLiteAppDatabase {
-    /// Every row of a class's reference tables, one pass per reference, merged by table and
-    /// key so that a row with two path columns is one row holding two files. Invalid path
-    /// values are left out (the audit reports them).
+    /// Every row of a class's reference tables still under retention, one pass per reference,
+    /// merged by table and key so that a row with two path columns is one row holding two files.
+    /// Rows the row action already handled (soft-deleted, set NULL) are left out, and so are
+    /// invalid path values (the audit reports them).
     public func retentionRows(of mediaClass: MediaClass, mediaRoot: String) throws(SourceError) -> [StoredRetentionRow] {
         var rows: [StoredRetentionRow] = []
         var index: [String: Int] = [:]
@@ -39,7 +40,9 @@ extension SQLiteAppDatabase {
                         return "CASE WHEN typeof(\(c)) IN ('integer', 'real') THEN \(c) ELSE (julianday(\(c)) - 2440587.5) * 86400.0 END AS created"
                     } ?? "NULL AS created"
                     let size = reference.size.map { "(\($0)) AS size" } ?? "0 AS size"
-                    let sql = "SELECT \(SQL.quote(reference.key)) AS k, \(column(reference.column, "path")), \(created), \(column(reference.owner, "owner")), \(column(reference.group, "grp")), \(size) FROM \(SQL.quote(reference.table))"
+                    let pathColumns = mediaClass.references.filter { $0.table == reference.table }.compactMap(\.column)
+                    let pending = mediaClass.retention?.rowAction.kind.pending(pathColumns: pathColumns).map { " WHERE \($0)" } ?? ""
+                    let sql = "SELECT \(SQL.quote(reference.key)) AS k, \(column(reference.column, "path")), \(created), \(column(reference.owner, "owner")), \(column(reference.group, "grp")), \(size) FROM \(SQL.quote(reference.table))\(pending)"
                     let cursor = try Row.fetchCursor(db, sql: sql)
                     while let row = try cursor.next() {
                         let key = SQL.text(row["k"])
@@ -85,6 +88,22 @@ extension SQLiteAppDatabase {
                     limits[SQL.text(row["k"])] = Seconds(Int64((value * Double(ttl.unit.seconds)).rounded()))
                 }
                 return limits
+            }
+        } catch {
+            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+        }
+    }
+
+    /// Which of `keys` still have a row in `table`: one statement, for settling a retention run
+    /// a crash interrupted.
+    public func existingKeys(table: String, keyColumn: String, keys: [String]) throws(SourceError) -> Set<String> {
+        guard !keys.isEmpty else { return [] }
+        do {
+            return try queue.read { db in
+                var found = Set<String>()
+                let statement = try db.makeStatement(sql: "SELECT 1 FROM \(SQL.quote(table)) WHERE \(SQL.quote(keyColumn)) = ?")
+                for key in keys where try Bool.fetchOne(statement, arguments: [key]) != nil { found.insert(key) }
+                return found
             }
         } catch {
             throw .database(location: "sqlite:\(path)", reason: "\(error)")

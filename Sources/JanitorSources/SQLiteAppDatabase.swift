@@ -149,9 +149,7 @@ extension SQLiteAppDatabase {
 /// SQL text helpers.
 enum SQL {
     /// Quotes an identifier (`schema.table` becomes `"schema"."table"`).
-    static func quote(_ identifier: String) -> String {
-        identifier.split(separator: ".").map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ".")
-    }
+    static func quote(_ identifier: String) -> String { SQLIdentifier.quote(identifier) }
 
     /// A database value as text, for keys in reports.
     static func text(_ value: DatabaseValue) -> String {
@@ -192,6 +190,7 @@ public enum SchemaCheck {
                 if let created = reference.created { wanted.append(("created", created)) }
                 if let owner = reference.owner { wanted.append(("owner", owner)) }
                 if let group = reference.group { wanted.append(("group", group)) }
+                if case .softDelete(let column) = mediaClass.retention?.rowAction { wanted.append(("row_action soft_delete", column)) }
                 checkColumns(reference.table, wanted, at: reference.location)
             }
             if let ttl = mediaClass.retention?.maxAgePerOwner, checkTable(ttl.table, at: mediaClass.location) {

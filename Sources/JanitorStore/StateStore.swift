@@ -154,6 +154,37 @@ public final class StateStore: Sendable {
                 CREATE INDEX removal_path ON removal(path);
                 """)
         }
+        migrator.registerMigration("v3-retention") { db in
+            // A retention run is journalled before the app's rows change: `retention_row` holds
+            // each selected row, its files and (for `archive`) the whole row; the files are
+            // queued only once the row change committed, and a run left `applying` by a crash
+            // is resolved from the journal.
+            try db.execute(sql: """
+                CREATE TABLE retention_run (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    started_at REAL NOT NULL,
+                    finished_at REAL,
+                    state TEXT NOT NULL DEFAULT 'applying' CHECK (state IN ('applying', 'done', 'recovered'))
+                );
+                CREATE TABLE retention_row (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    run_id INTEGER NOT NULL REFERENCES retention_run(id),
+                    class TEXT NOT NULL,
+                    table_name TEXT NOT NULL,
+                    key_column TEXT NOT NULL,
+                    row_key TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    policy TEXT NOT NULL,
+                    paths TEXT NOT NULL,
+                    archived TEXT,
+                    state TEXT NOT NULL DEFAULT 'planned' CHECK (state IN ('planned', 'applied', 'failed', 'void')),
+                    error TEXT,
+                    restored_at REAL
+                );
+                CREATE INDEX retention_row_run ON retention_row(run_id);
+                CREATE INDEX retention_row_archived ON retention_row(class, id) WHERE archived IS NOT NULL AND state = 'applied';
+                """)
+        }
         return migrator
     }
 

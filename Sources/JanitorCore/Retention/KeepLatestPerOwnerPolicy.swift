@@ -17,4 +17,16 @@ struct KeepLatestPerOwnerPolicy: RetentionPolicy {
             if seen[owner]! > count, selected[index] == nil { selected[index] = .keepLatestPerOwner(count) }
         }
     }
+
+    static let examples = [
+        RetentionExample(
+            yaml: "{keep_latest_per_owner: 1}",
+            rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(2), owner: "7"), RetentionRow(key: "2", created: RetentionExample.hoursAgo(1), owner: "7")],
+            selects: ["1"]),
+        RetentionExample(
+            yaml: "{keep_latest_per_owner: 1}",
+            rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(2), owner: "7"), RetentionRow(key: "2", created: RetentionExample.hoursAgo(1), owner: "8"),
+                   RetentionRow(key: "3", created: RetentionExample.hoursAgo(3))],
+            selects: []),
+    ]
 }

@@ -23,4 +23,15 @@ struct MaxAgePolicy: RetentionPolicy {
             }
         }
     }
+
+    static let examples = [
+        RetentionExample(yaml: "{max_age: 24h}", rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(25))], selects: ["1"]),
+        RetentionExample(yaml: "{max_age: 24h}", rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(23))], selects: []),
+        RetentionExample(
+            yaml: "{max_age: 24h, max_age_per_owner: {table: profile, key: user_id, column: hours, unit: hours}}",
+            rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(3), owner: "7")], ownerLimits: ["7": Seconds(7_200)], selects: ["1"]),
+        RetentionExample(
+            yaml: "{max_age: 24h, max_age_per_owner: {table: profile, key: user_id, column: hours, unit: hours}}",
+            rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(25), owner: "7")], ownerLimits: ["7": Seconds(172_800)], selects: []),
+    ]
 }

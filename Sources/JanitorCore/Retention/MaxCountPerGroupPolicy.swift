@@ -17,4 +17,14 @@ struct MaxCountPerGroupPolicy: RetentionPolicy {
             if seen[group]! > count { selected[index] = .maxCountPerGroup(count) }
         }
     }
+
+    static let examples = [
+        RetentionExample(
+            yaml: "{max_count_per_group: 2}",
+            rows: (1...3).map { RetentionRow(key: "\($0)", created: RetentionExample.hoursAgo(Double(10 - $0)), group: "board") }, selects: ["1"]),
+        RetentionExample(
+            yaml: "{max_count_per_group: 2}",
+            rows: (1...2).map { RetentionRow(key: "\($0)", created: RetentionExample.hoursAgo(Double(10 - $0)), group: "board") }
+                + [RetentionRow(key: "3", created: RetentionExample.hoursAgo(20))], selects: []),
+    ]
 }

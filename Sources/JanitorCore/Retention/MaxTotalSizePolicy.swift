@@ -20,4 +20,16 @@ struct MaxTotalSizePolicy: RetentionPolicy {
             total -= rows[index].totalBytes
         }
     }
+
+    static let examples = [
+        // 3 x 400 bytes = 1200 > 1KB: the oldest go until at most 819 bytes remain.
+        RetentionExample(
+            yaml: "{max_total_size: 1KB}",
+            rows: (1...3).map { RetentionRow(key: "\($0)", created: RetentionExample.hoursAgo(Double(10 - $0)), rowBytes: 400) }, selects: ["1", "2"]),
+        RetentionExample(
+            yaml: "{max_total_size: 1KB}",
+            rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(2), rowBytes: 1000),
+                   RetentionRow(key: "2", created: RetentionExample.hoursAgo(1), files: [RetentionFile(path: "a", bytes: 24, mtime: RetentionExample.now)])],
+            selects: []),
+    ]
 }

@@ -60,6 +60,19 @@ public enum RetentionReason: Sendable, Hashable, CustomStringConvertible {
     /// Among the oldest while the class exceeded its size cap.
     case maxTotalSize(cap: Int64)
 
+    /// The policy's config key.
+    public var policy: String {
+        switch self {
+        case .maxAge(_, let perOwner): perOwner ? "max_age_per_owner" : "max_age"
+        case .keepLatestPerOwner: "keep_latest_per_owner"
+        case .maxCountPerGroup: "max_count_per_group"
+        case .maxTotalSize: "max_total_size"
+        }
+    }
+
+    /// Every policy key, in the order the planner applies them.
+    public static let policyOrder = ["max_age", "max_age_per_owner", "keep_latest_per_owner", "max_count_per_group", "max_total_size"]
+
     /// The policy, as the plan prints it.
     public var description: String {
         switch self {
@@ -111,4 +124,41 @@ public struct RetentionPlanner: Sendable {
 /// One retention policy: marks rows in `selected` that it removes, given the rows oldest first.
 protocol RetentionPolicy: Sendable {
     func select(_ rows: [RetentionRow], oldestFirst order: [Int], now: Date, selected: inout [RetentionReason?])
+    /// The YAML that triggers the policy and the YAML that does not, with the rows they see.
+    static var examples: [RetentionExample] { get }
+}
+
+/// A policy's example: the class's `retention` block, the rows it sees at ``now``, and the keys
+/// of the rows it selects (empty for a non-triggering example).
+public struct RetentionExample: Sendable {
+    /// The lines under `retention:`, as a flow mapping (`{max_age: 24h}`).
+    public var yaml: String
+    /// The rows.
+    public var rows: [RetentionRow]
+    /// Owners' own limits, as `max_age_per_owner` would read them.
+    public var ownerLimits: [String: Seconds]
+    /// Keys of the selected rows, oldest first.
+    public var selects: [String]
+
+    /// Creates an example.
+    public init(yaml: String, rows: [RetentionRow], ownerLimits: [String: Seconds] = [:], selects: [String]) {
+        self.yaml = yaml
+        self.rows = rows
+        self.ownerLimits = ownerLimits
+        self.selects = selects
+    }
+
+    /// The clock every example runs at.
+    public static let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    /// A time `hours` before ``now``.
+    public static func hoursAgo(_ hours: Double) -> Date { now.addingTimeInterval(-hours * 3600) }
+
+    /// Every policy's examples, for the generic test.
+    public static var all: [(policy: String, examples: [RetentionExample])] {
+        [
+            ("max_age", MaxAgePolicy.examples), ("keep_latest_per_owner", KeepLatestPerOwnerPolicy.examples),
+            ("max_count_per_group", MaxCountPerGroupPolicy.examples), ("max_total_size", MaxTotalSizePolicy.examples),
+        ]
+    }
 }

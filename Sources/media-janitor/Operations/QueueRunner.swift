@@ -183,6 +183,8 @@ struct QueueRunner {
 
     /// Resolves items a crash left `running`, from what was recorded before acting.
     private func recover(_ summary: inout Summary) throws {
+        // A retention run cut short may still owe the queue its files.
+        try RetentionRecovery(store: store, database: database).settle()
         for interrupted in try store.interrupted() {
             let item = interrupted.item, bytes = interrupted.bytes, destination = interrupted.quarantinePath
             summary.recovered += 1

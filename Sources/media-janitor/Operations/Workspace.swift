@@ -59,6 +59,18 @@ struct Workspace {
         }
     }
 
+    /// Opens the app database for writing rows (`retention`, `archive restore`).
+    func openRowWriter() throws(CommandFailure) -> SQLiteRowWriter {
+        guard case .sqlite(let path) = config.database else {
+            throw .usage("this build changes rows in SQLite app databases only; use 'database: sqlite:PATH'")
+        }
+        do throws(SourceError) {
+            return try SQLiteRowWriter(path: path)
+        } catch {
+            throw error.failure
+        }
+    }
+
     /// Opens the janitor's store.
     func openStore() throws(CommandFailure) -> StateStore {
         switch config.state {
