@@ -12,7 +12,9 @@ import JanitorCore
 ///
 /// Whether CI should fail the job is the exit code's business (`--fail-on`); this report marks
 /// every finding that could fail it. A check is `<testsuite name="media-janitor check">` with
-/// one case per diagnostic (errors fail), or one passing case when there are none.
+/// one case per diagnostic (errors fail), or one passing case when there are none. Retention
+/// is `<testsuite name="media-janitor retention">` with one case per class (see
+/// `format(_: RetentionReport)`).
 ///
 /// Text is escaped for XML by ``XMLWriter``, and characters XML 1.0 cannot carry at all (most
 /// control characters) are written as visible escapes like `\u{1B}`.
@@ -70,7 +72,7 @@ public struct JUnitFormatter: Sendable {
 
 extension XMLWriter {
     /// The XML declaration, `<testsuites>`, `<testsuite>` and its properties.
-    fileprivate mutating func begin(
+    mutating func begin(
         suite: StaticString, tests: Int, failures: Int, timestamp: Date?, properties: [(String, String)]
     ) {
         raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
@@ -106,7 +108,7 @@ extension XMLWriter {
     }
 
     /// Closes `<testsuite>` and `<testsuites>`.
-    fileprivate mutating func end() {
+    mutating func end() {
         raw("  </testsuite>\n")
         raw("</testsuites>\n")
     }

@@ -16,7 +16,7 @@ public struct MarkdownFormatter: Sendable {
         self.options = options
     }
 
-    private var top: Int { max(0, options.top) }
+    var top: Int { max(0, options.top) }
 
     // MARK: Scan
 
@@ -241,7 +241,7 @@ public struct MarkdownFormatter: Sendable {
 }
 
 /// Blocks of Markdown separated by blank lines.
-private struct MarkdownOutput {
+struct MarkdownOutput {
     enum Alignment {
         case left, right
     }

@@ -9,6 +9,8 @@ import JanitorCore
 ///   `directory` and `owner` lines.
 /// - history: `history` (schema, audits: the count), then one `audit` line per audit, newest first.
 /// - check: `check` (schema, ok), then `diagnostic` and `fact` (`text`) lines.
+/// - retention: `retention` (schema, generated_at, dry_run, violations, applied), then `class`
+///   and `row` lines.
 ///
 /// ```
 /// {"type": "summary", "schema": 1, "generated_at": "2026-11-21T10:00:00Z", "media_root": "media", "files": 1200, ...}
@@ -80,7 +82,7 @@ public struct NDJSONFormatter: Sendable {
 
 extension JSONWriter {
     /// One NDJSON line: `{"type": "<type>", <fields>}` and a line break.
-    fileprivate mutating func record(_ type: StaticString, _ fields: (inout JSONWriter) -> Void) {
+    mutating func record(_ type: StaticString, _ fields: (inout JSONWriter) -> Void) {
         beginObject()
         key("type")
         value(type)

@@ -6,12 +6,13 @@ import JanitorCore
 ///
 /// Which report takes which format:
 ///
-/// | report  | text | json | ndjson | markdown | junit |
-/// |---------|------|------|--------|----------|-------|
-/// | scan    | yes  | yes  | yes    | yes      | yes   |
-/// | usage   | yes  | yes  | yes    | yes      | no    |
-/// | history | yes  | yes  | yes    | yes      | no    |
-/// | check   | yes  | yes  | yes    | yes      | yes   |
+/// | report    | text | json | ndjson | markdown | junit |
+/// |-----------|------|------|--------|----------|-------|
+/// | scan      | yes  | yes  | yes    | yes      | yes   |
+/// | usage     | yes  | yes  | yes    | yes      | no    |
+/// | history   | yes  | yes  | yes    | yes      | no    |
+/// | check     | yes  | yes  | yes    | yes      | yes   |
+/// | retention | yes  | yes  | yes    | yes      | yes   |
 ///
 /// JUnit describes pass/fail cases, and usage and history have nothing that passes or fails,
 /// so those two throw ``ReportError/unsupportedFormat(_:report:)``, whose message names the
@@ -90,11 +91,25 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         }
     }
 
+    /// Renders a retention report; every format applies (JUnit fails the classes whose plan
+    /// crosses a safety limit).
+    public func render(_ report: RetentionReport, options: RenderOptions = RenderOptions()) -> String {
+        switch self {
+        case .text: TextFormatter(options: options).format(report)
+        case .json: JSONFormatter().format(report)
+        case .ndjson: NDJSONFormatter().format(report)
+        case .markdown: MarkdownFormatter(options: options).format(report)
+        case .junit: JUnitFormatter().format(report)
+        }
+    }
+
     /// Whether this format can render a kind of report.
     public func supports(_ kind: ReportKind) -> Bool {
+        // JUnit lists every kind, so that a new kind must decide whether it has pass/fail cases.
         switch (self, kind) {
         case (.junit, .usage), (.junit, .history): false
-        case (.text, _), (.json, _), (.ndjson, _), (.markdown, _), (.junit, _): true
+        case (.junit, .scan), (.junit, .check), (.junit, .retention): true
+        case (.text, _), (.json, _), (.ndjson, _), (.markdown, _): true
         }
     }
 }
@@ -109,6 +124,8 @@ public enum ReportKind: String, CaseIterable, Sendable {
     case history
     /// ``CheckReport``, from `check`.
     case check
+    /// ``RetentionReport``, from `retention`.
+    case retention
 
     /// The formats that can render this report, in declaration order.
     public var supportedFormats: [ReportFormat] {
@@ -135,8 +152,9 @@ public enum ReportError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Choices that change how the human-readable formats look. JSON, NDJSON and JUnit always
 /// carry everything and ignore them.
 public struct RenderOptions: Sendable, Hashable {
-    /// How many rows text and Markdown show per findings kind, and per directory or owner
-    /// table, before saying how many more there are. Zero or less shows only the counts.
+    /// How many rows text and Markdown show per findings kind, per directory or owner table, and
+    /// per class of selected retention rows, before saying how many more there are. Zero or
+    /// less shows only the counts.
     public var top: Int
     /// Whether text output uses ANSI colours and bold; decide from `isatty` and `NO_COLOR`.
     public var color: Bool

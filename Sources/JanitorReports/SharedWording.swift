@@ -79,3 +79,91 @@ extension Array where Element == AuditRecord {
         index + 1 < count ? self[index + 1] : nil
     }
 }
+
+// MARK: Retention
+
+/// Selected rows summed over a retention report's classes, for the sentences that describe
+/// the whole plan.
+struct RetentionTotals {
+    /// Rows selected.
+    var selectedRows = 0
+    /// Files that go with them.
+    var freedFiles = 0
+    /// Bytes of those files.
+    var freedFileBytes: Int64 = 0
+    /// The selected rows' own `size` bytes.
+    var freedRowBytes: Int64 = 0
+    /// Files of selected rows that stay.
+    var keptFiles = 0
+
+    init(_ classes: [RetentionClassPlan]) {
+        for plan in classes {
+            selectedRows += plan.selectedRows
+            freedFiles += plan.freedFiles
+            freedFileBytes += plan.freedFileBytes
+            freedRowBytes += plan.freedRowBytes
+            keptFiles += plan.keptFiles
+        }
+    }
+
+    /// `7 rows selected: 4 files (1.3 MiB) and 6.0 KiB of rows freed, 1 file kept`, or
+    /// `No rows selected`.
+    var sentence: String {
+        guard selectedRows > 0 else { return "No rows selected" }
+        var text =
+            counted(selectedRows, "row") + " selected: " + counted(freedFiles, "file")
+            + " (\(humanSize(freedFileBytes))) and \(humanSize(freedRowBytes)) of rows freed"
+        if keptFiles > 0 { text += ", " + counted(keptFiles, "file") + " kept" }
+        return text
+    }
+}
+
+extension RetentionClassPlan {
+    /// What goes: file bytes plus row bytes.
+    var freedBytes: Int64 { freedFileBytes + freedRowBytes }
+
+    /// `max_age 3, max_age_per_owner 2`, or `none` when no policy selected anything.
+    var policySummary: String {
+        byPolicy.isEmpty ? "none" : byPolicy.map { "\($0.policy) \($0.rows)" }.joined(separator: ", ")
+    }
+
+    /// `5 of 1200 rows selected (max_age 3, max_age_per_owner 2), row action delete; frees
+    /// 4 files (1.3 MiB) and 0 B of rows, 1 file kept`.
+    var summary: String {
+        "\(selectedRows) of \(counted(rows, "row")) selected (\(policySummary)), row action \(rowAction); frees "
+            + "\(counted(freedFiles, "file")) (\(humanSize(freedFileBytes))) and \(humanSize(freedRowBytes)) of rows, "
+            + "\(counted(keptFiles, "file")) kept"
+    }
+}
+
+extension RetentionOutcome {
+    /// `6 rows changed, 1 archived, 4 files queued, 4 files removed (1.3 MiB)`.
+    var summary: String {
+        "\(counted(rowsChanged, "row")) changed, \(rowsArchived) archived, \(counted(filesQueued, "file")) queued, "
+            + "\(counted(filesRemoved, "file")) removed (\(humanSize(bytesRemoved)))"
+    }
+}
+
+extension PlannedFile.Fate {
+    /// The fate as the human-readable formats print it: `removed`, `shared`, `row kept`, `missing`.
+    var title: String {
+        switch self {
+        case .removed: "removed"
+        case .shared: "shared"
+        case .rowKept: "row kept"
+        case .missing: "missing"
+        }
+    }
+}
+
+extension RetentionReport {
+    /// The safety violations about one class: the safety checks name it as `class '<name>'`.
+    func violations(naming className: String) -> [String] {
+        violations.filter { $0.contains("class '\(className)'") }
+    }
+
+    /// The violations that name none of the report's classes: limits over the whole run.
+    var reportWideViolations: [String] {
+        violations.filter { violation in !classes.contains { violation.contains("class '\($0.name)'") } }
+    }
+}

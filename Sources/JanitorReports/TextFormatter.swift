@@ -27,7 +27,7 @@ public struct TextFormatter: Sendable {
         self.options = options
     }
 
-    private var style: TerminalStyle { TerminalStyle(enabled: options.color) }
+    var style: TerminalStyle { TerminalStyle(enabled: options.color) }
 
     // MARK: Scan
 
@@ -277,7 +277,7 @@ public struct TextFormatter: Sendable {
 }
 
 /// Lines of text output, with blank lines between sections.
-private struct TextOutput {
+struct TextOutput {
     var style: TerminalStyle
     var text = ""
 

@@ -138,6 +138,75 @@ enum Canonical {
         ],
         facts: ["media root: media (exists)", "database: sqlite app.db, tables accounts_user & forum_post"])
 
+    /// A real retention run (`--force`d past one safety limit): a chat media class whose rows
+    /// hold files (removed, shared with a row that stays, missing) with more selected rows than
+    /// `options.top`, a rows-only class, and one row the database refused to archive.
+    static let retention: RetentionReport = {
+        func chatRow(
+            _ key: String, _ policy: String, _ limit: String, created: TimeInterval, owner: String,
+            files: [PlannedFile]
+        ) -> PlannedRow {
+            PlannedRow(
+                className: "chat_media", table: "chat_message", key: key, policy: policy,
+                reason: "\(policy) (\(limit))", created: date(created), owner: owner, group: nil, rowBytes: 0,
+                files: files)
+        }
+        return RetentionReport(
+            generatedAt: generatedAt, dryRun: false,
+            classes: [
+                RetentionClassPlan(
+                    name: "chat_media", rowAction: "delete", rows: 1_200, files: 1_150, bytes: 73_400_320,
+                    selectedRows: 5, freedFiles: 4, freedFileBytes: 1_400_899, freedRowBytes: 0, keptFiles: 1,
+                    byPolicy: [PolicyCount(policy: "max_age", rows: 3), PolicyCount(policy: "max_age_per_owner", rows: 2)]
+                ),
+                RetentionClassPlan(
+                    name: "committee_chat", rowAction: "archive", rows: 840, files: 0, bytes: 12_582_912,
+                    selectedRows: 2, freedFiles: 0, freedFileBytes: 0, freedRowBytes: 6_144, keptFiles: 0,
+                    byPolicy: [
+                        PolicyCount(policy: "max_count_per_group", rows: 1), PolicyCount(policy: "max_total_size", rows: 1),
+                    ]),
+            ],
+            rows: [
+                chatRow(
+                    "101", "max_age", "30d", created: 1_785_576_600, owner: "7",
+                    files: [
+                        PlannedFile(path: "chat/2026/08/beach.jpg", bytes: 1_048_576, fate: .removed),
+                        PlannedFile(path: "chat/2026/08/beach_thumb.jpg", bytes: 52_311, fate: .removed),
+                    ]),
+                chatRow(
+                    "102", "max_age", "30d", created: 1_786_817_100, owner: "Zoë",
+                    files: [
+                        PlannedFile(
+                            path: "chat/2026/08/meme.gif", bytes: 2_400_000, fate: .shared,
+                            heldBy: RowReference(table: "chat_message", column: "attachment", key: "240"))
+                    ]),
+                chatRow(
+                    "117", "max_age", "30d", created: 1_788_246_000, owner: "7",
+                    files: [PlannedFile(path: "chat/2026/09/voice \"1\".ogg", bytes: 0, fate: .missing)]),
+                chatRow(
+                    "130", "max_age_per_owner", "14d", created: 1_790_856_000, owner: "<guest> & co",
+                    files: [PlannedFile(path: "chat/2026/10/scan.pdf", bytes: 300_000, fate: .removed)]),
+                chatRow(
+                    "131", "max_age_per_owner", "14d", created: 1_790_942_400, owner: "<guest> & co",
+                    files: [PlannedFile(path: "chat/2026/10/line\nbreak.png", bytes: 12, fate: .removed)]),
+                PlannedRow(
+                    className: "committee_chat", table: "committee_message", key: "9", policy: "max_count_per_group",
+                    reason: "max_count_per_group (500)", created: date(1_780_308_000), owner: "12", group: "board & staff",
+                    rowBytes: 4_096, files: []),
+                PlannedRow(
+                    className: "committee_chat", table: "committee_message", key: "15", policy: "max_total_size",
+                    reason: "max_total_size (12582912 bytes)", created: date(1_780_480_800), owner: nil,
+                    group: "board & staff", rowBytes: 2_048, files: []),
+            ],
+            violations: [
+                "class 'chat_media': 4 of 1150 files (0.3%) would be removed, more than safety.max_delete_fraction (0.1%)"
+            ],
+            applied: RetentionOutcome(
+                rowsChanged: 6, rowsArchived: 1,
+                failures: ["committee_message key 9: FOREIGN KEY constraint failed (committee_vote.message_id)"],
+                filesQueued: 4, filesRemoved: 4, bytesRemoved: 1_400_899))
+    }()
+
     private static func date(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: seconds) }
 
     private static func classUsage(

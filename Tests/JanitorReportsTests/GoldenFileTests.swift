@@ -30,6 +30,12 @@ struct GoldenFileTests {
         try compare(actual, with: "check", format: format)
     }
 
+    @Test("the retention report renders in every format as its golden file", arguments: ReportFormat.allCases)
+    func retention(format: ReportFormat) throws {
+        let actual = format.render(Canonical.retention, options: Canonical.options)
+        try compare(actual, with: "retention", format: format)
+    }
+
     /// JSON and NDJSON compare structurally (a layout change is not a content change); the
     /// other formats compare as whole text.
     private func compare(_ actual: String, with name: String, format: ReportFormat) throws {

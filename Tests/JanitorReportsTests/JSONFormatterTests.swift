@@ -78,6 +78,7 @@ struct JSONFormatterTests {
             try ReportFormat.ndjson.render(Canonical.usage),
             try ReportFormat.ndjson.render(Canonical.history),
             try ReportFormat.ndjson.render(Canonical.check),
+            ReportFormat.ndjson.render(Canonical.retention),
         ]
         for output in outputs {
             #expect(output.hasSuffix("\n"))
@@ -124,6 +125,71 @@ struct JSONFormatterTests {
         #expect(json.hasPrefix(#"{"schema": 1, "ok": true,"#))
         #expect(json.contains(#"{"severity": "warning", "message": "hooks are not installed", "id": "hooks.absent"}"#))
         #expect(try ReportFormat.json.render(Canonical.check).hasPrefix(#"{"schema": 1, "ok": false,"#))
+    }
+
+    @Test("the retention JSON writes every documented key, null when absent")
+    func retentionStructure() throws {
+        let report = RetentionReport(
+            generatedAt: Canonical.generatedAt, dryRun: true,
+            classes: [
+                RetentionClassPlan(
+                    name: "avatars", rowAction: "set_null", rows: 10, files: 9, bytes: 900, selectedRows: 1,
+                    freedFiles: 0, freedFileBytes: 0, freedRowBytes: 0, keptFiles: 1,
+                    byPolicy: [PolicyCount(policy: "keep_latest_per_owner", rows: 1)])
+            ],
+            rows: [
+                PlannedRow(
+                    className: "avatars", table: "accounts_user", key: "42", policy: "keep_latest_per_owner",
+                    reason: "keep_latest_per_owner (1)", created: nil, owner: nil, group: nil, rowBytes: 0,
+                    files: [
+                        PlannedFile(
+                            path: "avatars/42.png", bytes: 100, fate: .shared,
+                            heldBy: RowReference(table: "accounts_user", column: "avatar", key: "43"))
+                    ])
+            ])
+        let expected = """
+            {"schema": 1, "generated_at": "2026-11-21T10:00:00Z", "dry_run": true,
+             "classes": [{"name": "avatars", "row_action": "set_null", "rows": 10, "files": 9, "bytes": 900,
+               "selected_rows": 1, "freed_files": 0, "freed_file_bytes": 0, "freed_row_bytes": 0, "kept_files": 1,
+               "by_policy": {"keep_latest_per_owner": 1}}],
+             "rows": [{"class": "avatars", "table": "accounts_user", "key": "42", "policy": "keep_latest_per_owner",
+               "reason": "keep_latest_per_owner (1)", "created": null, "owner": null, "group": null, "row_bytes": 0,
+               "files": [{"path": "avatars/42.png", "bytes": 100, "fate": "shared",
+                 "held_by": {"table": "accounts_user", "column": "avatar", "key": "43"}}]}],
+             "violations": [],
+             "applied": null}
+            """
+        let json = ReportFormat.json.render(report)
+        #expect(try canonicalJSON(json) == canonicalJSON(expected))
+        #expect(json.hasPrefix(#"{"schema": 1, "generated_at": "2026-11-21T10:00:00Z", "dry_run": true,"#))
+        expectInOrder(json, ["schema", "generated_at", "dry_run", "classes", "rows", "violations", "applied"])
+    }
+
+    @Test("the retention JSON keeps policies in policy order and reports what a real run applied")
+    func retentionApplied() throws {
+        let json = ReportFormat.json.render(Canonical.retention)
+        let lines = json.split(separator: "\n")
+        let chat = try #require(lines.first { $0.contains(#""name": "chat_media""#) })
+        expectInOrder(chat, ["max_age", "max_age_per_owner"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let applied = try #require(object["applied"] as? [String: Any])
+        #expect(applied["rows_changed"] as? Int == 6)
+        #expect((applied["failures"] as? [String])?.count == 1)
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect(rows.count == Canonical.retention.rows.count)
+    }
+
+    @Test("the retention NDJSON is a retention line, then classes, then rows")
+    func ndjsonRetentionShape() throws {
+        let lines = ReportFormat.ndjson.render(Canonical.retention).split(separator: "\n")
+        let types = try lines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["type"] as? String
+        }
+        let report = Canonical.retention
+        #expect(
+            types == ["retention"] + Array(repeating: "class", count: report.classes.count)
+                + Array(repeating: "row", count: report.rows.count))
+        #expect(lines[0].hasPrefix(#"{"type": "retention", "schema": 1, "generated_at": "2026-11-21T10:00:00Z", "dry_run": false"#))
     }
 
     private func scan(findings: [Finding]) -> ScanReport {

@@ -53,6 +53,26 @@ struct JUnitFormatterTests {
         #expect(passing.testcases == 1)
         #expect(passing.failures == 0)
     }
+
+    @Test("a retention class fails when a safety violation names it, and only then")
+    func retentionClassViolation() throws {
+        let document = try XMLSummary(ReportFormat.junit.render(Canonical.retention))
+        #expect(document.suiteAttributes["name"] == "media-janitor retention")
+        #expect(document.testcaseNames == ["chat_media", "committee_chat", "safety", "row actions"])
+        #expect(document.failingTestcases == ["chat_media", "row actions"])
+        #expect(document.suiteAttributes["failures"] == "2")
+    }
+
+    @Test("a violation that names no class fails the safety case; a dry run has no row actions case")
+    func retentionReportWideViolation() throws {
+        var report = Canonical.retention
+        report.dryRun = true
+        report.applied = nil
+        report.violations = ["1400899 bytes would be removed, more than safety.max_delete_bytes (1000000 bytes)"]
+        let document = try XMLSummary(ReportFormat.junit.render(report))
+        #expect(document.testcaseNames == ["chat_media", "committee_chat", "safety"])
+        #expect(document.failingTestcases == ["safety"])
+    }
 }
 
 /// What the tests need from a parsed JUnit document.
@@ -60,6 +80,8 @@ private final class XMLSummary: NSObject, XMLParserDelegate {
     var testcases = 0
     var failures = 0
     var testcaseNames: [String] = []
+    /// The names of the test cases with a `<failure>`, in document order.
+    var failingTestcases: [String] = []
     var suiteAttributes: [String: String] = [:]
 
     init(_ xml: String) throws {
@@ -79,7 +101,9 @@ private final class XMLSummary: NSObject, XMLParserDelegate {
         case "testcase":
             testcases += 1
             testcaseNames.append(attributes["name"] ?? "")
-        case "failure": failures += 1
+        case "failure":
+            failures += 1
+            failingTestcases.append(testcaseNames.last ?? "")
         case "testsuite": suiteAttributes = attributes
         default: break
         }

@@ -32,6 +32,24 @@ struct MarkdownFormatterTests {
         #expect(!markdown.contains("## Findings"))
     }
 
+    @Test("each class's table of selected rows is cut at top rows with a line saying how many more")
+    func retentionTop() {
+        let markdown = ReportFormat.markdown.render(Canonical.retention, options: RenderOptions(top: 1))
+        #expect(markdown.contains("\n_... and 4 more rows._\n"))
+        #expect(markdown.contains("\n_... and 1 more row._\n"))
+        #expect(!markdown.contains("meme.gif"))
+    }
+
+    @Test("a dry-run retention plan is titled as one")
+    func retentionDryRun() {
+        var report = Canonical.retention
+        report.dryRun = true
+        report.applied = nil
+        let markdown = ReportFormat.markdown.render(report)
+        #expect(markdown.hasPrefix("# Retention plan (dry run)\n"))
+        #expect(!markdown.contains("## Applied"))
+    }
+
     private func scan(directories: [DirectoryUsage] = [], findings: [Finding] = []) -> ScanReport {
         ScanReport(
             generatedAt: Canonical.generatedAt, mediaRoot: "media", summary: ScanSummary(), classes: [],

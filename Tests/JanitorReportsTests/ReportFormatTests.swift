@@ -26,6 +26,8 @@ struct ReportFormatTests {
     @Test("a format renders a report exactly when it says it supports it", arguments: ReportFormat.allCases)
     func supportMatchesRendering(format: ReportFormat) {
         #expect(format.supports(.scan))
+        #expect(format.supports(.retention))
+        #expect(!format.render(Canonical.retention).isEmpty)
         #expect(throws: Never.self) { try format.render(Canonical.check) }
         let renderedUsage = (try? format.render(Canonical.usage)) != nil
         let renderedHistory = (try? format.render(Canonical.history)) != nil
@@ -37,6 +39,7 @@ struct ReportFormatTests {
     func supportedFormats() {
         #expect(ReportKind.scan.supportedFormats == ReportFormat.allCases)
         #expect(ReportKind.check.supportedFormats == ReportFormat.allCases)
+        #expect(ReportKind.retention.supportedFormats == ReportFormat.allCases)
         #expect(ReportKind.usage.supportedFormats == [.text, .json, .ndjson, .markdown])
         #expect(ReportKind.history.supportedFormats == [.text, .json, .ndjson, .markdown])
     }

@@ -78,6 +78,62 @@ struct TextFormatterTests {
         #expect(text.contains("no audits yet"))
     }
 
+    @Test("a dry-run retention plan says it is a dry run and reports nothing applied")
+    func retentionDryRun() {
+        var report = Canonical.retention
+        report.dryRun = true
+        report.applied = nil
+        let text = ReportFormat.text.render(report)
+        #expect(text.hasPrefix("Retention plan (dry run)\n  generated at  2026-11-21T10:00:00Z\n"))
+        #expect(!text.contains("Applied"))
+        #expect(!text.contains("Not applied"))
+    }
+
+    @Test("a real retention run stopped by the safety limits says that nothing was changed")
+    func retentionStopped() {
+        var report = Canonical.retention
+        report.applied = nil
+        let text = ReportFormat.text.render(report)
+        #expect(text.hasPrefix("Retention\n"))
+        #expect(
+            text.hasSuffix(
+                """
+                warning: safety: class 'chat_media': 4 of 1150 files (0.3%) would be removed, more than safety.max_delete_fraction (0.1%)
+
+                Not applied
+                  the safety limits above stopped the run; nothing was changed (--force overrides them)
+
+                """))
+    }
+
+    @Test("each class shows at most top selected rows with their files, and says how many more")
+    func retentionTop() {
+        let text = ReportFormat.text.render(Canonical.retention, options: RenderOptions(top: 1))
+        #expect(
+            text.contains(
+                """
+                chat_media: 5 selected rows, oldest first
+                  chat_message key 101  max_age (30d)  created 2026-08-01T09:30:00Z  owner 7
+                    removed   1.0 MiB  chat/2026/08/beach.jpg
+                    removed  51.1 KiB  chat/2026/08/beach_thumb.jpg
+                  ... and 4 more rows
+
+                """))
+        #expect(text.contains("  ... and 1 more row\n"))
+        #expect(!text.contains("meme.gif"))
+    }
+
+    @Test("a retention plan that selects nothing says so")
+    func retentionNothingSelected() {
+        let plan = RetentionClassPlan(
+            name: "chat_media", rowAction: "delete", rows: 3, files: 3, bytes: 30, selectedRows: 0, freedFiles: 0,
+            freedFileBytes: 0, freedRowBytes: 0, keptFiles: 0, byPolicy: [])
+        let text = ReportFormat.text.render(
+            RetentionReport(generatedAt: Canonical.generatedAt, dryRun: true, classes: [plan], rows: []))
+        #expect(text.hasSuffix("\nNo rows selected\n"))
+        #expect(!text.contains("Selected by policy"))
+    }
+
     private func scan(findings: [Finding]) -> ScanReport {
         ScanReport(
             generatedAt: Canonical.generatedAt, mediaRoot: "media", summary: ScanSummary(), classes: [],

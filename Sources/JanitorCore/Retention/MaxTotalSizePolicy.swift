@@ -22,10 +22,10 @@ struct MaxTotalSizePolicy: RetentionPolicy {
     }
 
     static let examples = [
-        // 3 x 400 bytes = 1200 > 1KB: the oldest go until at most 819 bytes remain.
+        // 4 x 300 bytes = 1200 > 1KB: the oldest go until at most 819 bytes (80%) remain: 600.
         RetentionExample(
             yaml: "{max_total_size: 1KB}",
-            rows: (1...3).map { RetentionRow(key: "\($0)", created: RetentionExample.hoursAgo(Double(10 - $0)), rowBytes: 400) }, selects: ["1", "2"]),
+            rows: (1...4).map { RetentionRow(key: "\($0)", created: RetentionExample.hoursAgo(Double(10 - $0)), rowBytes: 300) }, selects: ["1", "2"]),
         RetentionExample(
             yaml: "{max_total_size: 1KB}",
             rows: [RetentionRow(key: "1", created: RetentionExample.hoursAgo(2), rowBytes: 1000),
