@@ -1,5 +1,5 @@
-# The two commands of the README's quick start, and the benchmark.
-.PHONY: demo test bench bench-queue deps build
+# The two commands of the README's quick start, and the benchmarks.
+.PHONY: demo test bench bench-queue bench-retention deps build
 
 deps:
 	@bash scripts/install-deps.sh
@@ -10,7 +10,7 @@ build: deps
 # Builds the sample app (samples/out) and audits it.
 demo: build
 	bash samples/make-sample.sh
-	cd samples && ../.build/debug/media-janitor check && ../.build/debug/media-janitor scan
+	cd samples && ../.build/debug/media-janitor check && ../.build/debug/media-janitor scan && ../.build/debug/media-janitor retention --dry-run --top 5
 
 # The whole test suite.
 test: deps
@@ -25,3 +25,8 @@ bench: deps
 # Queue drain against `find -delete` on identical trees: `make bench-queue` (100,000 files).
 bench-queue: deps
 	bash Benchmarks/queue-bench.sh $(ARGS)
+
+# Retention planning (`retention --dry-run`) against a sqlite3 read of the same rows:
+# `make bench-retention` (1,000,000 rows) or `make bench-retention ARGS="--rows 100000"`.
+bench-retention: deps
+	bash Benchmarks/retention-bench.sh $(ARGS)

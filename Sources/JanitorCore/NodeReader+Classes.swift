@@ -164,6 +164,14 @@ extension NodeReader {
                 }
             }
         }
+        if fields["row_action"] == nil {
+            warning(
+                "retention in class '\(className)' has no 'row_action', so 'retention' only reports: rows stay, and so do the files they hold; set 'row_action' (delete, archive, set_null or soft_delete:COLUMN), or 'row_action: none' to keep it report-only",
+                id: "config.retention-report-only", at: node)
+        }
+        if rules.rowAction == .setNull, !references.contains(where: { $0.column != nil }) {
+            error("'row_action: set_null' in class '\(className)' needs a reference with a 'column' to set NULL; use 'delete' or 'archive' for rows without files", id: "config.policy-needs-column", at: fields["row_action"]?.value)
+        }
         return rules
     }
 }

@@ -8,7 +8,9 @@ struct ConfigLoaderTests {
     @Test("the DESIGN example loads with every section resolved")
     func designExample() throws {
         let result = InMemoryConfig(designExampleText).load(environment: ["MEDIA_JANITOR_TOKEN": "s3cret"])
-        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        // The example's qr_codes sets no row_action: retention would only report there.
+        #expect(result.diagnostics.map(\.id) == ["config.retention-report-only"], "\(result.diagnostics)")
+        #expect(result.diagnostics.first?.message.contains("class 'qr_codes'") == true)
         let config = try #require(result.config)
         #expect(config.mediaRoot == "/app/media")
         #expect(config.database == .sqlite(path: "/app/app.sqlite3"))
@@ -63,6 +65,17 @@ struct ConfigLoaderTests {
         #expect(result.config != nil)
     }
 
+    @Test("retention without a row_action warns that it only reports; an explicit 'row_action: none' does not")
+    func reportOnlyRetention() {
+        let owner = minimalConfig.replacingOccurrences(of: "key: id}", with: "key: id, created: created_at}")
+        let implicit = InMemoryConfig(owner + "\n    retention: {max_age: 7d}\n").load()
+        #expect(implicit.diagnostics.map(\.id) == ["config.retention-report-only"])
+        #expect(implicit.diagnostics.first?.severity == .warning)
+        #expect(implicit.config?.classes.first?.retention?.rowAction == RowAction.none)
+        let explicit = InMemoryConfig(owner + "\n    retention: {max_age: 7d, row_action: none}\n").load()
+        #expect(explicit.diagnostics.isEmpty, "\(explicit.diagnostics)")
+    }
+
     @Test("an unset environment variable in serve.token warns and leaves no token")
     func unsetToken() {
         let result = InMemoryConfig(minimalConfig + "\nserve: {token: \"${MEDIA_JANITOR_TOKEN}\"}\n").load(environment: [:])
@@ -73,7 +86,7 @@ struct ConfigLoaderTests {
     /// One malformed config per case: the file text, and the exact diagnostic line.
     static let malformed: [(String, String, String)] = [
         ("unknown retention policy with a did-you-mean",
-         minimalConfig + "\n    retention:\n      max_agee: 7d\n",
+         minimalConfig + "\n    retention:\n      max_agee: 7d\n      row_action: delete\n",
          "janitor.yml:10:7: error: unknown policy 'max_agee'; did you mean 'max_age'? [config.unknown-key]"),
         ("unknown top-level key",
          minimalConfig.replacingOccurrences(of: "database:", with: "databse:"),
@@ -133,11 +146,15 @@ struct ConfigLoaderTests {
          minimalConfig.replacingOccurrences(of: "media_root: media\n", with: "media_root: media\nmedia_root: other\n"),
          "janitor.yml:3:1: error: duplicate key 'media_root' (first on line 2); keep one [config.duplicate-key]"),
         ("a policy that needs a column the references lack",
-         minimalConfig + "\n    retention: {keep_latest_per_owner: 1}\n",
+         minimalConfig + "\n    retention: {keep_latest_per_owner: 1, row_action: delete}\n",
          "janitor.yml:9:17: error: 'keep_latest_per_owner' in class 'avatars' needs a reference with an 'owner' column [config.policy-needs-column]"),
         ("a table name that is not an identifier",
          minimalConfig.replacingOccurrences(of: "table: accounts_user", with: "table: \"users; DROP TABLE x\""),
          "janitor.yml:8:17: error: 'table' must be a table or column name (letters, digits, '_', optionally 'schema.table'), not 'users; DROP TABLE x' [config.identifier]"),
+        ("set_null on a class whose references hold no path column",
+         minimalConfig.replacingOccurrences(of: "column: avatar, ", with: "").replacingOccurrences(of: "    paths: [\"avatars/**\"]\n", with: "")
+            + "\n    retention: {max_age: 1d, row_action: set_null}\n",
+         "janitor.yml:8:42: error: 'row_action: set_null' in class 'avatars' needs a reference with a 'column' to set NULL; use 'delete' or 'archive' for rows without files [config.policy-needs-column]"),
         ("unknown row action",
          minimalConfig + "\n    retention: {max_age: 1d, row_action: archve}\n",
          "janitor.yml:9:42: error: unknown row action 'archve'; did you mean 'archive'? [config.unknown-value]"),
