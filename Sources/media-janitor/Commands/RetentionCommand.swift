@@ -38,7 +38,10 @@ struct RetentionCommand: AsyncParsableCommand {
             report.dryRun = dryRun
             if dryRun {
                 try Console.write(output.format.render(report, options: output.renderOptions), to: output.output)
-                for violation in report.violations { Console.warning("\(violation); a real run stops here (exit 4) unless --force") }
+                if !report.violations.isEmpty {
+                    let count = report.violations.count
+                    Console.warning("the plan crosses \(count) safety limit\(count == 1 ? "" : "s") (listed in the plan); a real run stops there (exit 4) unless --force")
+                }
                 return
             }
             if !report.violations.isEmpty && !force {
