@@ -94,8 +94,8 @@ extension SQLiteAppDatabase {
         }
     }
 
-    /// Which of `keys` still have a row in `table`: one statement, for settling a retention run
-    /// a crash interrupted.
+    /// Which of `keys` still have a row in `table` (one prepared lookup by key each): only for
+    /// settling a retention run a crash interrupted, so never on the hot path.
     public func existingKeys(table: String, keyColumn: String, keys: [String]) throws(SourceError) -> Set<String> {
         guard !keys.isEmpty else { return [] }
         do {

@@ -29,6 +29,23 @@ public struct SQLiteAppDatabase: Sendable {
         }
     }
 
+    /// Opens the app's database read-write, for the few commands that change it (hooks, row
+    /// actions), with the app's foreign keys enforced (GRDB's default), so a change they forbid is
+    /// refused rather than left dangling. A missing file is a configuration error: GRDB would
+    /// create an empty database, and a typo in the config must not do that.
+    static func openWritable(path: String, label: String) throws(SourceError) -> DatabaseQueue {
+        guard FileManager.default.fileExists(atPath: path) else { throw .databaseMissing(path) }
+        var configuration = Configuration()
+        configuration.label = label
+        // The app may be writing: wait for it rather than failing at once.
+        configuration.busyMode = .timeout(5)
+        do {
+            return try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+        }
+    }
+
     /// Table names and their columns, for schema checks and `init`.
     public func schema() throws(SourceError) -> [String: [String]] {
         do {

@@ -19,17 +19,7 @@ public struct SQLiteHooks: Sendable {
     /// Opens a database read-write; a missing file is a configuration error.
     public init(path: String) throws(SourceError) {
         self.path = path
-        // GRDB would create an empty database: a typo in the config must not do that.
-        guard FileManager.default.fileExists(atPath: path) else { throw .databaseMissing(path) }
-        var configuration = Configuration()
-        configuration.label = "app-database-hooks"
-        // The app may be writing: wait for it rather than failing at once.
-        configuration.busyMode = .timeout(5)
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
-        }
+        queue = try SQLiteAppDatabase.openWritable(path: path, label: "app-database-hooks")
     }
 
     private var location: String { "sqlite:\(path)" }

@@ -38,17 +38,7 @@ public struct SQLiteRowWriter: Sendable {
     /// Opens a database read-write; a missing file is a configuration error.
     public init(path: String) throws(SourceError) {
         self.path = path
-        guard FileManager.default.fileExists(atPath: path) else { throw .databaseMissing(path) }
-        var configuration = Configuration()
-        configuration.label = "app-database-rows"
-        configuration.foreignKeysEnabled = true
-        // The app may be writing: wait for it rather than failing at once.
-        configuration.busyMode = .timeout(5)
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
-        }
+        queue = try SQLiteAppDatabase.openWritable(path: path, label: "app-database-rows")
     }
 
     private var location: String { "sqlite:\(path)" }

@@ -5,10 +5,9 @@ import Testing
 /// A chat and attendance app on real files, configured with the ready rule files of `rules/`
 /// (chat media expiry, committee chat retention, QR codes) plus a forum whose posts may share
 /// a chat file: an SQLite database, a media root and a janitor.yml in a scratch directory.
-final class ChatApp {
+final class ChatApp: AppFixture {
     let scratch = Scratch()
     var path: String { scratch.path }
-    var media: String { path + "/media" }
     let database: DatabaseQueue
     let now = Date()
 
@@ -66,31 +65,13 @@ final class ChatApp {
         return full
     }
 
-    func exists(_ relative: String) -> Bool {
-        var info = stat()
-        return lstat(media + "/" + relative, &info) == 0
-    }
 
-    func sql(_ text: String) throws {
-        try database.write { try $0.execute(sql: text) }
-    }
 
     func keys(_ table: String, _ condition: String = "1") throws -> [Int64] {
         try database.read { try Int64.fetchAll($0, sql: "SELECT id FROM \(table) WHERE \(condition) ORDER BY id") }
     }
 
-    @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Janitor.Outcome {
-        try Janitor.run(arguments, in: path, environment: environment)
-    }
 
-    /// Runs a command that must succeed.
-    @discardableResult
-    func ok(_ arguments: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> String {
-        let outcome = try run(arguments)
-        #expect(outcome.status == 0, "\(arguments.joined(separator: " ")): \(outcome.stdout)\(outcome.stderr)", sourceLocation: sourceLocation)
-        return outcome.stdout
-    }
 
     /// The chat of the interaction-order test: per-user hours, a shared file, a row with two
     /// files. Rows 1, 2 and 5 expire; file b.jpg is also a forum post's image.

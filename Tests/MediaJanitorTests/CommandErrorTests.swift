@@ -40,7 +40,7 @@ struct CommandErrorTests {
 
     @Test("a malformed config exits 2 with compiler-style diagnostics on stderr")
     func badConfig() throws {
-        let app = try TinyApp(config: TinyApp.config + "\n    retention: {max_agee: 7d}\n")
+        let app = try TinyApp(config: TinyApp.config + "\n    retention: {max_agee: 7d, row_action: delete}\n")
         let outcome = try Janitor.run(["scan"], in: app.path)
         #expect(outcome.status == 2)
         #expect(outcome.stdout.isEmpty)

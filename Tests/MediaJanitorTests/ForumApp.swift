@@ -5,10 +5,9 @@ import Testing
 /// A small forum app on real files: an SQLite database with users (avatar and signature
 /// columns) and posts (image column), a media root with avatars that have thumbnails, and a
 /// janitor.yml with quarantine on, in a scratch directory.
-final class ForumApp {
+final class ForumApp: AppFixture {
     let scratch = Scratch()
     var path: String { scratch.path }
-    var media: String { path + "/media" }
     var quarantine: String { path + "/.janitor/quarantine" }
     let database: DatabaseQueue
 
@@ -56,27 +55,9 @@ final class ForumApp {
         return full
     }
 
-    func exists(_ relative: String) -> Bool {
-        var info = stat()
-        return lstat(media + "/" + relative, &info) == 0
-    }
 
-    func sql(_ text: String) throws {
-        try database.write { try $0.execute(sql: text) }
-    }
 
-    @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Janitor.Outcome {
-        try Janitor.run(arguments, in: path, environment: environment)
-    }
 
-    /// Runs a command that must succeed.
-    @discardableResult
-    func ok(_ arguments: [String], sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> String {
-        let outcome = try run(arguments)
-        #expect(outcome.status == 0, "\(arguments.joined(separator: " ")): \(outcome.stdout)\(outcome.stderr)", sourceLocation: sourceLocation)
-        return outcome.stdout
-    }
 
     /// Files under the quarantine directory, relative to it.
     func quarantined() -> [String] {

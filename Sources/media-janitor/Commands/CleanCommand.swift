@@ -16,11 +16,7 @@ struct CleanCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var classOptions: ClassOptions
 
-    @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing.")
-    var dryRun = false
-
-    @Flag(help: "Go ahead even when a safety limit is crossed.")
-    var force = false
+    @OptionGroup var sweep: SweepOptions
 
     func run() async throws {
         try await reportingFailures {
@@ -33,16 +29,12 @@ struct CleanCommand: AsyncParsableCommand {
                 let rows = audit.rowsPerClass[classIndex]
                 return (usage.name, usage.orphans, usage.orphanBytes, usage.files, rows)
             })
-            if dryRun {
+            if sweep.dryRun {
                 try Console.write(output.format.render(plan, options: output.renderOptions), to: output.output)
                 for violation in violations { Console.warning("\(violation); a real run stops here (exit 4) unless --force") }
                 return
             }
-            if !violations.isEmpty && !force {
-                for violation in violations { Console.error("error: \(violation)") }
-                Console.error("error: the sweep was stopped by the safety limits and removed nothing; check with 'clean --dry-run', then raise the limit in 'safety' or pass --force")
-                throw ExitCode(MediaJanitor.Exit.safety)
-            }
+            try sweep.stopUnlessForced(violations.map(\.message), stopped: "the sweep was stopped by the safety limits and removed nothing; check with 'clean --dry-run'")
             let store = try workspace.openStore()
             let now = Date()
             let classesByName = Dictionary(uniqueKeysWithValues: workspace.config.classes.map { ($0.name, $0) })

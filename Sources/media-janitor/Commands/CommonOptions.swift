@@ -48,6 +48,24 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
+/// `--dry-run` and `--force`, for the commands that remove things (`clean`, `retention`).
+struct SweepOptions: ParsableArguments {
+    @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Go ahead even when a safety limit is crossed.")
+    var force = false
+
+    /// Ends the command with exit 4 when the plan crosses a safety limit and `--force` was not
+    /// given, saying how to go on.
+    func stopUnlessForced(_ violations: [String], stopped: String) throws {
+        guard !violations.isEmpty, !force else { return }
+        for violation in violations { Console.error("error: \(violation)") }
+        Console.error("error: \(stopped), then raise the limit in 'safety' or pass --force")
+        throw ExitCode(MediaJanitor.Exit.safety)
+    }
+}
+
 /// `--class NAME`, repeatable.
 struct ClassOptions: ParsableArguments {
     @Option(name: .customLong("class"), help: ArgumentHelp("Only this class (repeatable).", valueName: "name"))

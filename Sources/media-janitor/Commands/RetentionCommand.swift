@@ -18,11 +18,7 @@ struct RetentionCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var classOptions: ClassOptions
 
-    @Flag(name: .customLong("dry-run"), help: "Print the plan and change nothing.")
-    var dryRun = false
-
-    @Flag(help: "Go ahead even when a safety limit is crossed.")
-    var force = false
+    @OptionGroup var sweep: SweepOptions
 
     func run() async throws {
         try await reportingFailures {
@@ -35,8 +31,8 @@ struct RetentionCommand: AsyncParsableCommand {
             let database = try workspace.openAppDatabase()
             let now = Date()
             var (report, works) = try RetentionPlanning(config: config, database: database).plan(selected: selected, now: now)
-            report.dryRun = dryRun
-            if dryRun {
+            report.dryRun = sweep.dryRun
+            if sweep.dryRun {
                 try Console.write(output.format.render(report, options: output.renderOptions), to: output.output)
                 if !report.violations.isEmpty {
                     let count = report.violations.count
@@ -44,12 +40,10 @@ struct RetentionCommand: AsyncParsableCommand {
                 }
                 return
             }
-            if !report.violations.isEmpty && !force {
+            if !report.violations.isEmpty && !sweep.force {
                 try Console.write(output.format.render(report, options: output.renderOptions), to: output.output)
-                for violation in report.violations { Console.error("error: \(violation)") }
-                Console.error("error: retention was stopped by the safety limits and changed nothing; check with 'retention --dry-run', then raise the limit in 'safety' or pass --force")
-                throw ExitCode(MediaJanitor.Exit.safety)
             }
+            try sweep.stopUnlessForced(report.violations, stopped: "retention was stopped by the safety limits and changed nothing; check with 'retention --dry-run'")
             let store = try workspace.openStore()
             let writer = try workspace.openRowWriter()
             var outcome = try RetentionApplier(config: config, store: store, database: database, writer: writer).apply(works, now: now)
