@@ -1,7 +1,9 @@
 # Shared by the benchmark scripts (sourced, not run). Expects: `name` (the script's name),
 # `package` (the repository root), `keep` (a directory to keep, or empty), and `log`/`die`.
+# Optional: `bench_products` (what bench_build builds; default "media-janitor scan-fixture")
+# and `scratch_path` (passed to swift build as --scratch-path; empty: swift's own .build).
 # Sets: `work` (the work directory, removed at exit unless kept), `janitor` and `fixture`
-# (the release binaries).
+# (the release binaries; `fixture` is empty when scan-fixture is not among the products).
 
 # The work directory: one this script made (marked) may be emptied and reused.
 bench_workdir() {
@@ -29,19 +31,25 @@ bench_cleanup() {
     exit "$status"
 }
 
-# Builds media-janitor and scan-fixture in release mode.
+# Builds media-janitor and scan-fixture (or `bench_products`) in release mode.
 bench_build() {
-    local build_log=$work/build.log product bin
-    log "building release (swift build -c release) in $package"
-    for product in media-janitor scan-fixture; do
+    local build_log=$work/build.log product bin products scratch=()
+    read -r -a products <<<"${bench_products:-media-janitor scan-fixture}"
+    if [[ -n ${scratch_path:-} ]]; then scratch=(--scratch-path "$scratch_path"); fi
+    log "building release (swift build -c release${scratch_path:+ --scratch-path $scratch_path}) in $package"
+    for product in "${products[@]}"; do
         # `swift build` takes one --product; the last of several wins, so build them one by one.
-        if ! (cd "$package" && swift build -c release --product "$product") >"$build_log" 2>&1; then
+        if ! (cd "$package" && swift build ${scratch[@]+"${scratch[@]}"} -c release --product "$product") >"$build_log" 2>&1; then
             cat "$build_log" >&2
             die "swift build -c release --product $product failed"
         fi
     done
-    bin=$(cd "$package" && swift build -c release --show-bin-path)
+    bin=$(cd "$package" && swift build ${scratch[@]+"${scratch[@]}"} -c release --show-bin-path)
     janitor=$bin/media-janitor
-    fixture=$bin/scan-fixture
-    [[ -x $janitor && -x $fixture ]] || die "built products not found in $bin"
+    fixture=""
+    for product in "${products[@]}"; do
+        [[ -x $bin/$product ]] || die "built product $product not found in $bin"
+        if [[ $product == scan-fixture ]]; then fixture=$bin/scan-fixture; fi
+    done
+    [[ -x $janitor ]] || die "media-janitor not found in $bin"
 }
