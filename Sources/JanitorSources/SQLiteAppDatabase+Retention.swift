@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import JanitorCore
 
 /// A row under retention as the app's database holds it: the files are paths, to be joined
@@ -28,51 +29,66 @@ extension SQLiteAppDatabase {
     /// invalid path values (the audit reports them).
     public func retentionRows(of mediaClass: MediaClass, mediaRoot: String) throws(SourceError) -> [StoredRetentionRow] {
         var rows: [StoredRetentionRow] = []
-        var index: [String: Int] = [:]
+        // Per table, key -> position: keys are short strings stored inline, so the index costs
+        // no allocation per row.
+        var index: [String: [String: Int]] = [:]
         do {
             try queue.read { db in
                 for reference in mediaClass.references {
-                    func column(_ name: String?, _ alias: String) -> String {
-                        name.map { "\(SQL.quote($0)) AS \(alias)" } ?? "NULL AS \(alias)"
-                    }
+                    func column(_ name: String?) -> String { name.map(SQL.quote) ?? "NULL" }
                     let created = reference.created.map {
                         let c = SQL.quote($0)
-                        return "CASE WHEN typeof(\(c)) IN ('integer', 'real') THEN \(c) ELSE (julianday(\(c)) - 2440587.5) * 86400.0 END AS created"
-                    } ?? "NULL AS created"
-                    let size = reference.size.map { "(\($0)) AS size" } ?? "0 AS size"
+                        return "CASE WHEN typeof(\(c)) IN ('integer', 'real') THEN \(c) ELSE (julianday(\(c)) - 2440587.5) * 86400.0 END"
+                    } ?? "NULL"
+                    let size = reference.size.map { "(\($0))" } ?? "0"
                     let pathColumns = mediaClass.references.filter { $0.table == reference.table }.compactMap(\.column)
                     let pending = mediaClass.retention?.rowAction.kind.pending(pathColumns: pathColumns).map { " WHERE \($0)" } ?? ""
-                    let sql = "SELECT \(SQL.quote(reference.key)) AS k, \(column(reference.column, "path")), \(created), \(column(reference.owner, "owner")), \(column(reference.group, "grp")), \(size) FROM \(SQL.quote(reference.table))\(pending)"
-                    let cursor = try Row.fetchCursor(db, sql: sql)
-                    while let row = try cursor.next() {
-                        let key = SQL.text(row["k"])
-                        let id = "\(reference.table)\u{0}\(key)"
+                    let sql = "SELECT \(SQL.quote(reference.key)), \(column(reference.column)), \(created), \(column(reference.owner)), \(column(reference.group)), \(size) FROM \(SQL.quote(reference.table))\(pending)"
+                    // Stepped directly, columns by position: GRDB's `Row` would look each up by name.
+                    let statement = try db.makeStatement(sql: sql)
+                    let raw = statement.sqliteStatement
+                    defer { sqlite3_reset(raw) }
+                    var keys = index.removeValue(forKey: reference.table) ?? [:]
+                    while true {
+                        let code = sqlite3_step(raw)
+                        if code == SQLITE_DONE { break }
+                        guard code == SQLITE_ROW else {
+                            throw SourceError.database(location: "sqlite:\(path)", reason: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
+                        }
+                        let key = Self.string(raw, 0)
                         let position: Int
-                        if let existing = index[id] {
+                        if let existing = keys[key] {
                             position = existing
                         } else {
                             position = rows.count
-                            index[id] = position
+                            keys[key] = position
                             // julianday() carries floating-point error: round to milliseconds.
-                            let seconds = (row["created"] as Double?).map { ($0 * 1000).rounded() / 1000 }
-                            let owner: DatabaseValue = row["owner"], group: DatabaseValue = row["grp"]
+                            let created = sqlite3_column_type(raw, 2) == SQLITE_NULL ? nil : Date(timeIntervalSince1970: (sqlite3_column_double(raw, 2) * 1000).rounded() / 1000)
                             rows.append(StoredRetentionRow(
-                                table: reference.table, key: key, created: seconds.map(Date.init(timeIntervalSince1970:)),
-                                owner: owner.isNull ? nil : SQL.text(owner), group: group.isNull ? nil : SQL.text(group),
-                                rowBytes: (row["size"] as Int64?) ?? 0, paths: []))
+                                table: reference.table, key: key, created: created,
+                                owner: sqlite3_column_type(raw, 3) == SQLITE_NULL ? nil : Self.string(raw, 3),
+                                group: sqlite3_column_type(raw, 4) == SQLITE_NULL ? nil : Self.string(raw, 4),
+                                rowBytes: sqlite3_column_int64(raw, 5), paths: []))
                         }
-                        if let value = row["path"] as String?, !value.isEmpty, case .valid(let path) = PathRules.normalise(value, mediaRoot: mediaRoot),
-                            !rows[position].paths.contains(path)
-                        {
+                        guard sqlite3_column_type(raw, 1) == SQLITE_TEXT, sqlite3_column_bytes(raw, 1) > 0 else { continue }
+                        if case .valid(let path) = PathRules.normalise(Self.string(raw, 1), mediaRoot: mediaRoot), !rows[position].paths.contains(path) {
                             rows[position].paths.append(path)
                         }
                     }
+                    index[reference.table] = keys
                 }
             }
+        } catch let error as SourceError {
+            throw error
         } catch {
             throw .database(location: "sqlite:\(path)", reason: "\(error)")
         }
         return rows
+    }
+
+    /// A column's value as text (SQLite's own conversion for numbers).
+    static func string(_ statement: OpaquePointer, _ column: Int32) -> String {
+        String(decoding: text(statement, column), as: UTF8.self)
     }
 
     /// Each owner's own age limit from `max_age_per_owner`; owners with no row or a NULL value

@@ -99,8 +99,15 @@ public struct RetentionPlanner: Sendable {
     /// The selected rows (indices into `rows`) with the policy that selected each.
     public func plan(_ rows: [RetentionRow], ownerLimits: [String: Seconds] = [:], now: Date) -> [(row: Int, reason: RetentionReason)] {
         var selected = [RetentionReason?](repeating: nil, count: rows.count)
-        // Oldest first; ties by key (numerically when both are numbers).
-        let order = rows.indices.sorted { Self.isOlder(rows[$0], rows[$1]) }
+        // Oldest first; ties by key (numerically when both are numbers). The sort keys are
+        // computed once per row, not once per comparison.
+        let born = rows.map { $0.born?.timeIntervalSince1970 ?? .infinity }
+        let numericKeys = rows.map { Int64($0.key) }
+        let order = rows.indices.sorted { a, b in
+            if born[a] != born[b] { return born[a] < born[b] }
+            if let x = numericKeys[a], let y = numericKeys[b] { return x < y }
+            return rows[a].key < rows[b].key
+        }
         let policies: [any RetentionPolicy] = [
             MaxAgePolicy(maxAge: rules.maxAge, perOwner: rules.maxAgePerOwner != nil, ownerLimits: ownerLimits),
             KeepLatestPerOwnerPolicy(count: rules.keepLatestPerOwner),
@@ -111,13 +118,6 @@ public struct RetentionPlanner: Sendable {
             policy.select(rows, oldestFirst: order, now: now, selected: &selected)
         }
         return order.compactMap { index in selected[index].map { (index, $0) } }
-    }
-
-    static func isOlder(_ a: RetentionRow, _ b: RetentionRow) -> Bool {
-        let bornA = a.born ?? .distantFuture, bornB = b.born ?? .distantFuture
-        if bornA != bornB { return bornA < bornB }
-        if let x = Int64(a.key), let y = Int64(b.key) { return x < y }
-        return a.key < b.key
     }
 }
 

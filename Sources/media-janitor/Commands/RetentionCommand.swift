@@ -33,6 +33,7 @@ struct RetentionCommand: AsyncParsableCommand {
             var (report, works) = try RetentionPlanning(config: config, database: database).plan(selected: selected, now: now)
             report.dryRun = sweep.dryRun
             if sweep.dryRun {
+                works.removeAll()  // The plan is all a dry run prints: free the rows before rendering it.
                 try Console.write(output.format.render(report, options: output.renderOptions), to: output.output)
                 if !report.violations.isEmpty {
                     let count = report.violations.count
@@ -52,7 +53,7 @@ struct RetentionCommand: AsyncParsableCommand {
             outcome.filesRemoved = summary.removed + summary.quarantined
             outcome.bytesRemoved = summary.bytes
             report.applied = outcome
-            works.removeAll()
+            works.removeAll()  // Done with: free the rows before rendering the report.
             try Console.write(output.format.render(report, options: output.renderOptions), to: output.output)
             for failure in outcome.failures { Console.error("error: row not changed: \(failure)") }
             if !outcome.failures.isEmpty { throw ExitCode(MediaJanitor.Exit.runtime) }

@@ -38,32 +38,51 @@ enum Console {
     /// file and rename; anything else, such as `/dev/null` or a FIFO, straight).
     static func write(_ text: String, to path: String?) throws(CommandFailure) {
         guard let path else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+            _ = writeAll(STDOUT_FILENO, text)
             return
         }
         var info = stat()
         let exists = lstat(path, &info) == 0
         if exists, (info.st_mode & S_IFMT) != S_IFREG {
-            guard let handle = FileHandle(forWritingAtPath: path) else {
+            let descriptor = open(path, O_WRONLY)
+            guard descriptor >= 0 else {
                 throw .runtime("cannot open '\(path)' for writing: \(String(cString: strerror(errno))); check --output")
             }
-            handle.write(Data(text.utf8))
-            try? handle.close()
+            defer { close(descriptor) }
+            guard writeAll(descriptor, text) else { throw .runtime("cannot write '\(path)': \(String(cString: strerror(errno))); check --output") }
             return
         }
         let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        do {
-            try Data(text.utf8).write(to: temporary)
-            guard rename(temporary.path, url.path) == 0 else {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw CommandFailure.runtime("cannot write '\(path)': \(reason); check --output")
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw .runtime("cannot write '\(path)': \(String(cString: strerror(errno))); check --output and that its directory exists")
+        }
+        let written = writeAll(descriptor, text)
+        let reason = String(cString: strerror(errno))
+        close(descriptor)
+        guard written, rename(temporary, url.path) == 0 else {
+            let failure = written ? String(cString: strerror(errno)) : reason
+            unlink(temporary)
+            throw .runtime("cannot write '\(path)': \(failure); check --output")
+        }
+    }
+
+    /// Writes the text's UTF-8 bytes in place (a report can be hundreds of megabytes: no copy
+    /// into `Data`), retrying short writes and interruptions.
+    private static func writeAll(_ descriptor: Int32, _ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let count = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += count
             }
-        } catch let failure as CommandFailure {
-            throw failure
-        } catch {
-            throw .runtime("cannot write '\(path)': \(error.localizedDescription); check --output and that its directory exists")
+            return true
         }
     }
 }

@@ -96,6 +96,8 @@ struct RetentionPlanning {
         }
         var classes: [RetentionClassPlan] = []
         var planned: [PlannedRow] = []
+        // One string per distinct reason, shared by every row it selected.
+        var reasons: [RetentionReason: String] = [:]
         for (work, total) in zip(works, totals) {
             var freed = Set<String>(), kept = Set<String>(), freedBytes: Int64 = 0, rowBytes: Int64 = 0
             var byPolicy: [String: Int] = [:]
@@ -116,8 +118,10 @@ struct RetentionPlanning {
                     if freed.insert(path).inserted { freedBytes += facts.bytes }
                     return PlannedFile(path: path, bytes: facts.bytes, fate: .removed)
                 }
+                let reason = reasons[entry.reason] ?? entry.reason.description
+                reasons[entry.reason] = reason
                 planned.append(PlannedRow(
-                    className: work.mediaClass.name, table: entry.row.table, key: entry.row.key, policy: entry.reason.policy, reason: entry.reason.description,
+                    className: work.mediaClass.name, table: entry.row.table, key: entry.row.key, policy: entry.reason.policy, reason: reason,
                     created: entry.row.created, owner: entry.row.owner, group: entry.row.group, rowBytes: entry.row.rowBytes, files: files))
             }
             classes.append(RetentionClassPlan(
