@@ -260,6 +260,19 @@ public enum RowAction: Sendable, Hashable {
     /// Set a column (to the current time) instead of deleting.
     case softDelete(column: String)
 
+    /// Parses the config spelling (as the retention journal stores it).
+    public init?(configValue text: String) {
+        switch text {
+        case "none": self = .none
+        case "delete": self = .delete
+        case "archive": self = .archive
+        case "set_null": self = .setNull
+        default:
+            guard text.hasPrefix("soft_delete:"), text.count > "soft_delete:".count else { return nil }
+            self = .softDelete(column: String(text.dropFirst("soft_delete:".count)))
+        }
+    }
+
     /// The config spelling.
     public var configValue: String {
         switch self {

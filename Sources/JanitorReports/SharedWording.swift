@@ -145,13 +145,15 @@ extension RetentionOutcome {
 }
 
 extension PlannedFile.Fate {
-    /// The fate as the human-readable formats print it: `removed`, `shared`, `row kept`, `missing`.
+    /// The fate as the human-readable formats print it: `removed`, `shared`, `row kept`,
+    /// `missing`, `outside the class`.
     var title: String {
         switch self {
         case .removed: "removed"
         case .shared: "shared"
         case .rowKept: "row kept"
         case .missing: "missing"
+        case .unclaimed: "outside the class"
         }
     }
 }

@@ -11,20 +11,6 @@ public struct SQLiteRowWriter: Sendable {
     public let path: String
     let queue: DatabaseQueue
 
-    /// What became of a batch of rows.
-    public struct Outcome: Sendable, Hashable {
-        /// Keys changed.
-        public var applied: [String] = []
-        /// Keys the database refused, with its reason.
-        public var failed: [(key: String, error: String)] = []
-
-        public static func == (a: Outcome, b: Outcome) -> Bool {
-            a.applied == b.applied && a.failed.map(\.key) == b.failed.map(\.key) && a.failed.map(\.error) == b.failed.map(\.error)
-        }
-
-        public func hash(into hasher: inout Hasher) { hasher.combine(applied) }
-    }
-
     /// What `restore` found.
     public enum Restoration: Sendable, Hashable {
         /// The row is back.
@@ -43,58 +29,16 @@ public struct SQLiteRowWriter: Sendable {
 
     private var location: String { "sqlite:\(path)" }
 
-    /// The whole stored rows of `keys` (keys with no row are absent), every column that holds
-    /// data with its exact storage class and bytes.
-    public func archive(table: String, keyColumn: String, keys: [String]) throws(SourceError) -> [String: ArchivedRow] {
-        do {
-            return try queue.read { db in
-                let columns = try Self.dataColumns(db, table)
-                let list = columns.map(SQLIdentifier.quote).joined(separator: ", ")
-                let statement = try db.makeStatement(sql: "SELECT \(list) FROM \(SQLIdentifier.quote(table)) WHERE \(SQLIdentifier.quote(keyColumn)) = ?")
-                let raw = statement.sqliteStatement
-                var rows: [String: ArchivedRow] = [:]
-                for key in keys {
-                    sqlite3_reset(raw)
-                    Self.bindText(raw, 1, Array(key.utf8))
-                    guard sqlite3_step(raw) == SQLITE_ROW else { continue }
-                    let values = columns.indices.map { (name: columns[$0], value: Self.value(raw, Int32($0))) }
-                    rows[key] = ArchivedRow(table: table, keyColumn: keyColumn, key: key, columns: values)
-                }
-                sqlite3_reset(raw)
-                return rows
-            }
-        } catch {
-            throw .database(location: location, reason: "\(error)")
+    /// Runs `body` in one `BEGIN IMMEDIATE` transaction of the app's database: what it reads
+    /// stays true until it commits, since no other writer can start meanwhile. A throw rolls
+    /// every change back.
+    public func inTransaction<T>(_ body: (RowTransaction) throws -> T) throws -> T {
+        var result: T?
+        try queue.inTransaction(.immediate) { db in
+            result = try body(RowTransaction(db: db))
+            return .commit
         }
-    }
-
-    /// Runs `statement` (one `?`, the key) for every key, `batchSize` rows per transaction. A
-    /// batch the database refuses (a constraint, a trigger) is retried row by row, so one
-    /// protected row does not hold back the rest.
-    public func apply(statement sql: String, keys: [String], batchSize: Int = 500) throws(SourceError) -> Outcome {
-        var outcome = Outcome()
-        for start in stride(from: 0, to: keys.count, by: max(batchSize, 1)) {
-            let batch = Array(keys[start..<min(start + max(batchSize, 1), keys.count)])
-            do {
-                try queue.write { db in
-                    let statement = try db.cachedStatement(sql: sql)
-                    for key in batch { try statement.execute(arguments: [key]) }
-                }
-                outcome.applied += batch
-            } catch {
-                for key in batch {
-                    do {
-                        try queue.write { db in try db.cachedStatement(sql: sql).execute(arguments: [key]) }
-                        outcome.applied.append(key)
-                    } catch let error as DatabaseError {
-                        outcome.failed.append((key, error.message ?? "\(error.resultCode)"))
-                    } catch {
-                        throw SourceError.database(location: location, reason: "\(error)")
-                    }
-                }
-            }
-        }
-        return outcome
+        return result!
     }
 
     /// Puts an archived row back with every value bound in its own storage class, unless a
@@ -102,7 +46,15 @@ public struct SQLiteRowWriter: Sendable {
     public func restore(_ row: ArchivedRow) throws(SourceError) -> Restoration {
         do {
             return try queue.write { db in
-                if let current = try archive(db, row) {
+                let columns = try Set(Self.dataColumns(db, row.table))
+                guard !columns.isEmpty else {
+                    throw SourceError.restore(table: row.table, key: row.key, problem: "table '\(row.table)' does not exist any more; create it again (the app's migrations), then run 'archive restore' again")
+                }
+                let lost = row.columns.map(\.name).filter { !columns.contains($0) }
+                guard lost.isEmpty else {
+                    throw SourceError.restore(table: row.table, key: row.key, problem: "table '\(row.table)' has no column \(lost.map { "'\($0)'" }.joined(separator: ", ")) any more, so the row cannot go back whole; add the column again, then run 'archive restore' again")
+                }
+                if let current = try Self.rows(db, table: row.table, keyColumn: row.keyColumn, keys: [row.key], columns: row.columns.map(\.name))[row.key] {
                     return current == row ? .alreadyThere : .conflict
                 }
                 let names = row.columns.map { SQLIdentifier.quote($0.name) }.joined(separator: ", ")
@@ -125,20 +77,29 @@ public struct SQLiteRowWriter: Sendable {
                 guard code == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
                 return .restored
             }
+        } catch let error as SourceError {
+            throw error
         } catch {
             throw .database(location: location, reason: "\(error)")
         }
     }
 
-    private func archive(_ db: Database, _ row: ArchivedRow) throws -> ArchivedRow? {
-        let columns = row.columns.map(\.name)
-        let statement = try db.makeStatement(
-            sql: "SELECT \(columns.map(SQLIdentifier.quote).joined(separator: ", ")) FROM \(SQLIdentifier.quote(row.table)) WHERE \(SQLIdentifier.quote(row.keyColumn)) = ?")
+    /// The whole stored rows of `keys` (keys with no row are absent): `columns`, or every column
+    /// that holds data, each value with its exact storage class and bytes.
+    static func rows(_ db: Database, table: String, keyColumn: String, keys: [String], columns wanted: [String]? = nil) throws -> [String: ArchivedRow] {
+        let columns = try wanted ?? dataColumns(db, table)
+        let list = columns.map(SQLIdentifier.quote).joined(separator: ", ")
+        let statement = try db.makeStatement(sql: "SELECT \(list) FROM \(SQLIdentifier.quote(table)) WHERE \(SQLIdentifier.quote(keyColumn)) = ?")
         let raw = statement.sqliteStatement
         defer { sqlite3_reset(raw) }
-        Self.bindText(raw, 1, Array(row.key.utf8))
-        guard sqlite3_step(raw) == SQLITE_ROW else { return nil }
-        return ArchivedRow(table: row.table, keyColumn: row.keyColumn, key: row.key, columns: columns.indices.map { (columns[$0], Self.value(raw, Int32($0))) })
+        var rows: [String: ArchivedRow] = [:]
+        for key in keys {
+            sqlite3_reset(raw)
+            bindText(raw, 1, Array(key.utf8))
+            guard sqlite3_step(raw) == SQLITE_ROW else { continue }
+            rows[key] = ArchivedRow(table: table, keyColumn: keyColumn, key: key, columns: columns.indices.map { (columns[$0], value(raw, Int32($0))) })
+        }
+        return rows
     }
 
     /// The columns that hold data, in table order (generated and hidden columns cannot be
@@ -171,5 +132,22 @@ public struct SQLiteRowWriter: Sendable {
             return .blob(Array(UnsafeRawBufferPointer(start: pointer, count: count)))
         default: return .null
         }
+    }
+}
+
+/// The app's database inside a `SQLiteRowWriter` transaction.
+public struct RowTransaction {
+    let db: Database
+
+    /// The whole stored rows of `keys`, as `archive` saves them.
+    public func rows(table: String, keyColumn: String, keys: [String]) throws -> [String: ArchivedRow] {
+        try SQLiteRowWriter.rows(db, table: table, keyColumn: keyColumn, keys: keys)
+    }
+
+    /// Runs a row action's statement for one key; returns how many rows it changed (0: the
+    /// row is gone).
+    public func execute(_ sql: String, key: String) throws -> Int {
+        try db.cachedStatement(sql: sql).execute(arguments: [key])
+        return db.changesCount
     }
 }

@@ -14,12 +14,14 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
     case schema([Diagnostic])
     /// This build cannot read this kind of database yet.
     case unsupported(String)
+    /// An archived row cannot go back into the app's table.
+    case restore(table: String, key: String, problem: String)
 
     /// Whether the error is the user's configuration (exit 2) rather than the world (exit 3).
     public var isConfiguration: Bool {
         switch self {
         case .mediaRootMissing, .databaseMissing, .schema, .unsupported: true
-        case .io, .database: false
+        case .io, .database, .restore: false
         }
     }
 
@@ -38,6 +40,8 @@ public enum SourceError: Error, Sendable, CustomStringConvertible {
             diagnostics.map(\.description).joined(separator: "\n")
         case .unsupported(let what):
             what
+        case .restore(let table, let key, let problem):
+            "cannot restore \(table) key \(key): \(problem)"
         }
     }
 }

@@ -49,42 +49,59 @@ public struct ArchiveRecord: Sendable, Hashable {
     public var archivedAt: Date
     /// When it was restored, if it was.
     public var restoredAt: Date?
-    /// The row.
-    public var row: ArchivedRow
+    /// The row's table, as journalled.
+    public var table: String
+    /// The row's key, as journalled.
+    public var key: String
+    /// The row; nil when the stored JSON cannot be read (reported, never restored).
+    public var row: ArchivedRow?
 }
 
 extension StateStore {
-    /// Journals a retention run before any row changes: returns the run id and the entries with
-    /// their ids. Archived rows are saved here, so a row is never deleted unsaved.
-    public func beginRetention(_ entries: [RetentionJournalEntry], now: Date = Date()) throws(StoreError) -> (run: Int64, entries: [RetentionJournalEntry]) {
+    /// Starts a retention run owned by `owner` (`host:pid`); returns its id.
+    public func startRetention(owner: String, now: Date = Date()) throws(StoreError) -> Int64 {
         try write { db in
-            try db.execute(sql: "INSERT INTO retention_run (started_at) VALUES (?)", arguments: [now.timeIntervalSince1970])
-            let run = db.lastInsertedRowID
+            try db.execute(sql: "INSERT INTO retention_run (started_at, owner) VALUES (?, ?)", arguments: [now.timeIntervalSince1970, owner])
+            return db.lastInsertedRowID
+        }
+    }
+
+    /// Journals selected rows before they change; returns them with their ids. Archived rows are
+    /// saved here, so a row is never deleted unsaved.
+    public func journal(_ entries: [RetentionJournalEntry], run: Int64) throws(StoreError) -> [RetentionJournalEntry] {
+        var encoded: [(paths: String, archived: String?)] = []
+        for entry in entries {
+            do {
+                encoded.append((try Self.encode(entry.paths), try entry.archived?.json()))
+            } catch {
+                throw .query(path: path, reason: "cannot encode the journal entry of \(entry.table) key \(entry.key): \(error)")
+            }
+        }
+        return try write { db in
             var recorded = entries
-            let insert = try db.makeStatement(sql: """
+            let insert = try db.cachedStatement(sql: """
                 INSERT INTO retention_row (run_id, class, table_name, key_column, row_key, action, policy, paths, archived)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for index in recorded.indices {
                 let entry = recorded[index]
                 try insert.execute(arguments: [
-                    run, entry.className, entry.table, entry.keyColumn, entry.key, entry.action, entry.policy, Self.encode(entry.paths), entry.archived?.json,
+                    run, entry.className, entry.table, entry.keyColumn, entry.key, entry.action, entry.policy, encoded[index].paths, encoded[index].archived,
                 ])
                 recorded[index].id = db.lastInsertedRowID
             }
-            return (run, recorded)
+            return recorded
         }
     }
 
-    /// Settles a run in one transaction: entries applied (their files queued with `items`),
-    /// failed (with the database's reason) or void (the row change never happened; an archive
-    /// is dropped since the row is still in the app's table). Returns the queued items' count.
-    public func finishRetention(
-        run: Int64, applied: [Int64], failed: [(id: Int64, error: String)], void: [Int64], items: [NewQueueItem], recovered: Bool = false,
-        now: Date = Date()
+    /// Settles journalled rows in one transaction: applied (their files queued with `items`),
+    /// failed (with the database's reason) or void (the row never changed, or was gone; an
+    /// archive of it is dropped). Returns how many items were queued.
+    public func settleRetention(
+        run: Int64, applied: [Int64], failed: [(id: Int64, error: String)], void: [Int64], items: [NewQueueItem], now: Date = Date()
     ) throws(StoreError) -> Int {
         try write { db in
-            let mark = try db.makeStatement(sql: "UPDATE retention_row SET state = ?, error = ? WHERE id = ? AND state = 'planned'")
+            let mark = try db.cachedStatement(sql: "UPDATE retention_row SET state = ?, error = ? WHERE id = ? AND state = 'planned'")
             for id in applied { try mark.execute(arguments: ["applied", nil, id]) }
             for failure in failed { try mark.execute(arguments: ["failed", failure.error, failure.id]) }
             for id in void { try mark.execute(arguments: ["void", nil, id]) }
@@ -92,20 +109,37 @@ extension StateStore {
             for item in items where try Self.enqueue(db, item, tenant: nil, source: "retention", eventId: "retention-\(run)", now: now) != nil {
                 queued += 1
             }
-            try db.execute(
-                sql: "UPDATE retention_run SET state = ?, finished_at = ? WHERE id = ?", arguments: [recovered ? "recovered" : "done", now.timeIntervalSince1970, run])
             return queued
         }
     }
 
-    /// Runs a crash left `applying`, with their entries still `planned`.
-    public func unfinishedRetention() throws(StoreError) -> [(run: Int64, entries: [RetentionJournalEntry])] {
+    /// Ends a run: `done`, or `recovered` when another process settled it after a crash.
+    public func endRetention(run: Int64, recovered: Bool = false, now: Date = Date()) throws(StoreError) {
+        try write { db in
+            try db.execute(
+                sql: "UPDATE retention_run SET state = ?, finished_at = ? WHERE id = ? AND state = 'applying'",
+                arguments: [recovered ? "recovered" : "done", now.timeIntervalSince1970, run])
+        }
+    }
+
+    /// Runs left `applying` whose owner `isAbandoned` says is gone, with their entries still
+    /// `planned`. A run another live process is applying is never returned.
+    public func abandonedRetention(isAbandoned: (_ owner: String, _ startedAt: Date) -> Bool) throws(StoreError) -> [(run: Int64, entries: [RetentionJournalEntry])] {
         try read { db in
-            let runs = try Int64.fetchAll(db, sql: "SELECT id FROM retention_run WHERE state = 'applying' ORDER BY id")
-            return try runs.map { run in
-                let rows = try Row.fetchAll(db, sql: "SELECT * FROM retention_row WHERE run_id = ? AND state = 'planned' ORDER BY id", arguments: [run])
-                return (run, rows.map(Self.journalEntry))
+            let runs = try Row.fetchAll(db, sql: "SELECT id, owner, started_at FROM retention_run WHERE state = 'applying' ORDER BY id")
+            return try runs.filter { isAbandoned($0["owner"], Date(timeIntervalSince1970: $0["started_at"])) }.map { run in
+                let id: Int64 = run["id"]
+                let rows = try Row.fetchAll(db, sql: "SELECT * FROM retention_row WHERE run_id = ? AND state = 'planned' ORDER BY id", arguments: [id])
+                return (id, rows.map(Self.journalEntry))
             }
+        }
+    }
+
+    /// Files the queue removed for a run's rows, and their bytes.
+    public func retentionRemovals(run: Int64) throws(StoreError) -> (files: Int, bytes: Int64) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, coalesce(sum(bytes), 0) AS b FROM removal WHERE event_id = ?", arguments: ["retention-\(run)"])
+            return (row?["n"] ?? 0, row?["b"] ?? 0)
         }
     }
 
@@ -129,11 +163,11 @@ extension StateStore {
                 SELECT r.*, run.started_at FROM retention_row r JOIN retention_run run ON run.id = r.run_id
                 WHERE \(conditions.joined(separator: " AND ")) ORDER BY r.id LIMIT ?
                 """
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row in
-                guard let text = row["archived"] as String?, let archived = ArchivedRow(json: text) else { return nil }
-                return ArchiveRecord(
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                ArchiveRecord(
                     id: row["id"], className: row["class"], policy: row["policy"], archivedAt: Date(timeIntervalSince1970: row["started_at"]),
-                    restoredAt: (row["restored_at"] as Double?).map(Date.init(timeIntervalSince1970:)), row: archived)
+                    restoredAt: (row["restored_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+                    table: row["table_name"], key: row["row_key"], row: (row["archived"] as String?).flatMap(ArchivedRow.init(json:)))
             }
         }
     }
@@ -151,8 +185,8 @@ extension StateStore {
             policy: row["policy"], paths: decode(row["paths"]), archived: (row["archived"] as String?).flatMap(ArchivedRow.init(json:)))
     }
 
-    static func encode(_ paths: [String]) -> String {
-        String(decoding: (try? JSONEncoder().encode(paths)) ?? Data("[]".utf8), as: UTF8.self)
+    static func encode(_ paths: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(paths), as: UTF8.self)
     }
 
     static func decode(_ text: String) -> [String] {

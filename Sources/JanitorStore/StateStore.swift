@@ -158,12 +158,14 @@ public final class StateStore: Sendable {
             // A retention run is journalled before the app's rows change: `retention_row` holds
             // each selected row, its files and (for `archive`) the whole row; the files are
             // queued only once the row change committed, and a run left `applying` by a crash
-            // is resolved from the journal.
+            // is resolved from the journal. `owner` (host and pid) tells a crashed run from one
+            // another process is still applying.
             try db.execute(sql: """
                 CREATE TABLE retention_run (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     started_at REAL NOT NULL,
                     finished_at REAL,
+                    owner TEXT NOT NULL,
                     state TEXT NOT NULL DEFAULT 'applying' CHECK (state IN ('applying', 'done', 'recovered'))
                 );
                 CREATE TABLE retention_row (

@@ -18,7 +18,7 @@ struct RetentionRowsTests {
                 CREATE TABLE src_chatmessage (id INTEGER PRIMARY KEY, committee_id INTEGER, message TEXT, created_at INTEGER);
                 INSERT INTO src_chatmessage VALUES (10, 1, 'hello', 1800000000), (11, 1, 'a longer message', 1800000060);
                 CREATE TABLE accounts_userprofile (user_id INTEGER PRIMARY KEY, message_deletion_hours REAL);
-                INSERT INTO accounts_userprofile VALUES (7, 2), (8, NULL);
+                INSERT INTO accounts_userprofile VALUES (7, 2), (8, NULL), (9, -5), (10, 'two'), (11, 1e300);
                 """)
         }
         return try SQLiteAppDatabase(path: path)
@@ -52,10 +52,11 @@ struct RetentionRowsTests {
         #expect(rows.first?.created == Date(timeIntervalSince1970: 1_800_000_000))
     }
 
-    @Test("owner limits: a value becomes seconds in its unit; NULL and missing owners are absent")
+    @Test("owner limits: a value becomes seconds in its unit; NULL and missing owners are absent; negative, text and absurd values are counted and fall back")
     func ownerLimits() throws {
         let tmp = TemporaryDirectory()
-        let limits = try database(tmp).ownerLimits(OwnerTTL(table: "accounts_userprofile", key: "user_id", column: "message_deletion_hours", unit: .hours))
-        #expect(limits == ["7": Seconds(7_200)])
+        let read = try database(tmp).ownerLimits(OwnerTTL(table: "accounts_userprofile", key: "user_id", column: "message_deletion_hours", unit: .hours))
+        #expect(read.limits == ["7": Seconds(7_200)])
+        #expect(read.invalid == 3)
     }
 }

@@ -38,8 +38,8 @@ struct RowActionTests {
         let writer = try SQLiteRowWriter(path: path)
         let before = try rows(queue, example.query)
         if let statement = kind.statement(table: "chat_message", keyColumn: "id", pathColumns: ["image"]) {
-            let outcome = try writer.apply(statement: statement, keys: example.selected)
-            #expect(outcome.applied == example.selected)
+            let changed = try writer.inTransaction { transaction in try example.selected.map { try transaction.execute(statement, key: $0) } }
+            #expect(changed.allSatisfy { $0 == 1 })
         }
         let after = try rows(queue, example.query)
         #expect(after == example.expected, "\(name): \(example.yaml)")
@@ -84,20 +84,32 @@ struct RowActionTests {
         let snapshot = "SELECT quote(id), quote(i), quote(big), quote(r), quote(tiny), quote(negzero), hex(t), typeof(t), hex(bad), typeof(bad), quote(b), quote(empty), quote(n), quote(any), typeof(num), quote(num), doubled FROM vault"
         let before = try rows(queue, snapshot)
         let writer = try SQLiteRowWriter(path: path)
-        let archived = try #require(try writer.archive(table: "vault", keyColumn: "id", keys: ["42", "43"])["42"])
+        let read = try writer.inTransaction { try $0.rows(table: "vault", keyColumn: "id", keys: ["42", "43"]) }
+        #expect(read.count == 1)
+        let archived = try #require(read["42"])
         #expect(!archived.columns.map(\.name).contains("doubled"), "generated columns are not stored")
         // Through the store's JSON form, as `archive restore` reads it.
-        let decoded = try #require(ArchivedRow(json: archived.json))
+        let decoded = try #require(ArchivedRow(json: try archived.json()))
         #expect(decoded == archived)
-        #expect(try writer.apply(statement: "DELETE FROM vault WHERE id = ?", keys: ["42"]).applied == ["42"])
+        #expect(try writer.inTransaction { try $0.execute("DELETE FROM vault WHERE id = ?", key: "42") } == 1)
+        #expect(try writer.inTransaction { try $0.execute("DELETE FROM vault WHERE id = ?", key: "42") } == 0, "a row already gone changes nothing")
         #expect(try rows(queue, snapshot).isEmpty)
         #expect(try writer.restore(decoded) == .restored)
         #expect(try rows(queue, snapshot) == before)
-        #expect(try writer.archive(table: "vault", keyColumn: "id", keys: ["42"])["42"] == archived)
+        #expect(try writer.inTransaction { try $0.rows(table: "vault", keyColumn: "id", keys: ["42"]) }["42"] == archived)
         // Again: the same row is there, so nothing is written; a different row is never overwritten.
         #expect(try writer.restore(decoded) == .alreadyThere)
         try queue.write { try $0.execute(sql: "UPDATE vault SET i = 1") }
         #expect(try writer.restore(decoded) == .conflict)
         #expect(try rows(queue, "SELECT i FROM vault") == ["1"])
+        // A table that lost a column cannot take the row back whole: refused, naming the column.
+        try queue.write { try $0.execute(sql: "DELETE FROM vault; ALTER TABLE vault DROP COLUMN empty") }
+        #expect(throws: SourceError.self) { try writer.restore(decoded) }
+        do {
+            _ = try writer.restore(decoded)
+        } catch {
+            #expect("\(error)".contains("has no column 'empty' any more"))
+        }
+        #expect(try rows(queue, "SELECT id FROM vault").isEmpty)
     }
 }

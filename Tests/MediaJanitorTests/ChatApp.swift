@@ -65,13 +65,9 @@ final class ChatApp: AppFixture {
         return full
     }
 
-
-
     func keys(_ table: String, _ condition: String = "1") throws -> [Int64] {
         try database.read { try Int64.fetchAll($0, sql: "SELECT id FROM \(table) WHERE \(condition) ORDER BY id") }
     }
-
-
 
     /// The chat of the interaction-order test: per-user hours, a shared file, a row with two
     /// files. Rows 1, 2 and 5 expire; file b.jpg is also a forum post's image.

@@ -2,6 +2,8 @@ import Foundation
 
 /// One row of a class under retention, with the files its reference columns hold.
 public struct RetentionRow: Sendable, Hashable {
+    /// The row's table (a class may reference several).
+    public var table: String
     /// The row's key, as text.
     public var key: String
     /// The `created` column, when the reference names one.
@@ -16,7 +18,8 @@ public struct RetentionRow: Sendable, Hashable {
     public var files: [RetentionFile]
 
     /// Creates a row.
-    public init(key: String, created: Date? = nil, owner: String? = nil, group: String? = nil, rowBytes: Int64 = 0, files: [RetentionFile] = []) {
+    public init(table: String = "", key: String, created: Date? = nil, owner: String? = nil, group: String? = nil, rowBytes: Int64 = 0, files: [RetentionFile] = []) {
+        self.table = table
         self.key = key
         self.created = created
         self.owner = owner
@@ -28,8 +31,6 @@ public struct RetentionRow: Sendable, Hashable {
     /// When the row counts as made: `created`, or the oldest file's mtime when there is none.
     public var born: Date? { created ?? files.map(\.mtime).min() }
 
-    /// The row's bytes plus its files' bytes.
-    public var totalBytes: Int64 { rowBytes + files.reduce(0) { $0 + $1.bytes } }
 }
 
 /// A file held by a row under retention.
@@ -99,14 +100,19 @@ public struct RetentionPlanner: Sendable {
     /// The selected rows (indices into `rows`) with the policy that selected each.
     public func plan(_ rows: [RetentionRow], ownerLimits: [String: Seconds] = [:], now: Date) -> [(row: Int, reason: RetentionReason)] {
         var selected = [RetentionReason?](repeating: nil, count: rows.count)
-        // Oldest first; ties by key (numerically when both are numbers). The sort keys are
-        // computed once per row, not once per comparison.
+        // Oldest first; ties by table, then key: numbers in numeric order before other keys in
+        // text order, so the order is total. The sort keys are computed once per row.
         let born = rows.map { $0.born?.timeIntervalSince1970 ?? .infinity }
         let numericKeys = rows.map { Int64($0.key) }
         let order = rows.indices.sorted { a, b in
             if born[a] != born[b] { return born[a] < born[b] }
-            if let x = numericKeys[a], let y = numericKeys[b] { return x < y }
-            return rows[a].key < rows[b].key
+            if rows[a].table != rows[b].table { return rows[a].table < rows[b].table }
+            switch (numericKeys[a], numericKeys[b]) {
+            case (let x?, let y?): return x < y
+            case (.some, nil): return true
+            case (nil, .some): return false
+            case (nil, nil): return rows[a].key < rows[b].key
+            }
         }
         let policies: [any RetentionPolicy] = [
             MaxAgePolicy(maxAge: rules.maxAge, perOwner: rules.maxAgePerOwner != nil, ownerLimits: ownerLimits),

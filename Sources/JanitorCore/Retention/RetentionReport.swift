@@ -137,8 +137,10 @@ public struct PlannedFile: Sendable, Hashable {
         case shared
         /// The row action keeps the row (`none`, `soft_delete`), so the row still holds it.
         case rowKept = "row_kept"
-        /// Referenced but not on disk.
+        /// Referenced but not on disk (or not a regular file).
         case missing
+        /// Outside the class's `paths`, or excluded: retention never removes it.
+        case unclaimed
     }
 
     /// Root-relative path.

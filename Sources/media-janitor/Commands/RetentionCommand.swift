@@ -26,14 +26,15 @@ struct RetentionCommand: AsyncParsableCommand {
             let selected = try workspace.selectedClasses(classOptions.classes)
             let config = workspace.config
             if let selected, selected.allSatisfy({ config.classes[$0].retention == nil }) {
-                throw CommandFailure.usage("no selected class has 'retention' rules; classes with retention: \(config.classes.filter { $0.retention != nil }.map(\.name).joined(separator: ", "))")
+                let named = config.classes.filter { $0.retention != nil }.map(\.name)
+                throw CommandFailure.usage("no selected class has 'retention' rules; " + (named.isEmpty ? "add a 'retention' block to a class first" : "classes with retention: \(named.joined(separator: ", "))"))
             }
             let database = try workspace.openAppDatabase()
             let now = Date()
-            var (report, works) = try RetentionPlanning(config: config, database: database).plan(selected: selected, now: now)
+            var (report, selections) = try RetentionPlanning(config: config, database: database).plan(selected: selected, now: now)
             report.dryRun = sweep.dryRun
             if sweep.dryRun {
-                works.removeAll()  // The plan is all a dry run prints: free the rows before rendering it.
+                selections.removeAll()  // The plan is all a dry run prints: free the rows before rendering it.
                 try Console.write(output.format.render(report, options: output.renderOptions), to: output.output)
                 if !report.violations.isEmpty {
                     let count = report.violations.count
@@ -47,16 +48,21 @@ struct RetentionCommand: AsyncParsableCommand {
             try sweep.stopUnlessForced(report.violations, stopped: "retention was stopped by the safety limits and changed nothing; check with 'retention --dry-run'")
             let store = try workspace.openStore()
             let writer = try workspace.openRowWriter()
-            var outcome = try RetentionApplier(config: config, store: store, database: database, writer: writer).apply(works, now: now)
+            let freed = Set(report.rows.flatMap { $0.files.filter { $0.fate == .removed }.map(\.path) })
+            var (outcome, run) = try RetentionApplier(config: config, store: store, database: database, writer: writer).apply(selections, freed: freed, now: now)
+            selections.removeAll()  // Done with: free the rows before the queue run and the report.
             // Must run after the row changes: they are what frees the files.
-            let summary = try QueueRunner(config: config, store: store, database: database).run(batchSize: config.defaults.batchSize)
-            outcome.filesRemoved = summary.removed + summary.quarantined
-            outcome.bytesRemoved = summary.bytes
+            _ = try QueueRunner(config: config, store: store, database: database).run(batchSize: config.defaults.batchSize)
+            if let run {
+                (outcome.filesRemoved, outcome.bytesRemoved) = try store.retentionRemovals(run: run)
+            }
             report.applied = outcome
-            works.removeAll()  // Done with: free the rows before rendering the report.
             try Console.write(output.format.render(report, options: output.renderOptions), to: output.output)
             for failure in outcome.failures { Console.error("error: row not changed: \(failure)") }
-            if !outcome.failures.isEmpty { throw ExitCode(MediaJanitor.Exit.runtime) }
+            if !outcome.failures.isEmpty {
+                Console.error("error: \(outcome.failures.count) row\(outcome.failures.count == 1 ? " was" : "s were") refused by the app database and left as \(outcome.failures.count == 1 ? "it was" : "they were"); a foreign key usually means other rows point at them: delete those first, or use 'row_action: set_null' or 'soft_delete:COLUMN' for this class")
+                throw ExitCode(MediaJanitor.Exit.runtime)
+            }
         }
     }
 }
@@ -111,16 +117,25 @@ struct ArchiveCommand: AsyncParsableCommand {
                 let writer = try workspace.openRowWriter()
                 var failures = 0
                 for record in records {
-                    let row = record.row
-                    switch try writer.restore(row) {
-                    case .restored, .alreadyThere:
-                        try store.markArchiveRestored(record.id)
-                        let files = Self.paths(of: record, in: workspace.config)
-                        let hint = files.isEmpty ? "" : "; its files: \(files.joined(separator: ", ")) ('quarantine restore --path PATH' brings each back)"
-                        try Console.write("restored \(record.id): \(row.table) key \(row.key)\(hint)\n", to: nil)
-                    case .conflict:
+                    guard let row = record.row else {
                         failures += 1
-                        Console.error("error: cannot restore \(record.id): table '\(row.table)' already has a different row with \(row.keyColumn) = \(row.key); it was not overwritten. Move that row away, then run 'archive restore \(record.id)' again")
+                        Console.error("error: cannot restore \(record.id): its saved copy of \(record.table) key \(record.key) in the store cannot be read; nothing was written (the store may be damaged: keep a copy of it)")
+                        continue
+                    }
+                    do {
+                        switch try writer.restore(row) {
+                        case .restored, .alreadyThere:
+                            try store.markArchiveRestored(record.id)
+                            let files = Self.paths(of: row, className: record.className, in: workspace.config)
+                            let hint = files.isEmpty ? "" : "; its files: \(files.joined(separator: ", ")) ('quarantine restore --path PATH' brings each back)"
+                            try Console.write("restored \(record.id): \(row.table) key \(row.key)\(hint)\n", to: nil)
+                        case .conflict:
+                            failures += 1
+                            Console.error("error: cannot restore \(record.id): table '\(row.table)' already has a different row with \(row.keyColumn) = \(row.key); it was not overwritten. Move that row away, then run 'archive restore \(record.id)' again")
+                        }
+                    } catch let error as SourceError {
+                        failures += 1
+                        Console.error("error: \(record.id): \(error)")
                     }
                 }
                 if failures > 0 { throw ExitCode(MediaJanitor.Exit.runtime) }
@@ -128,9 +143,9 @@ struct ArchiveCommand: AsyncParsableCommand {
         }
 
         /// The paths the row's reference columns of its class hold.
-        static func paths(of record: ArchiveRecord, in config: JanitorConfig) -> [String] {
-            let columns = config.classes.first { $0.name == record.className }?.references.filter { $0.table == record.row.table }.compactMap(\.column) ?? []
-            return record.row.columns.compactMap { column in
+        static func paths(of row: ArchivedRow, className: String, in config: JanitorConfig) -> [String] {
+            let columns = config.classes.first { $0.name == className }?.references.filter { $0.table == row.table }.compactMap(\.column) ?? []
+            return row.columns.compactMap { column in
                 guard columns.contains(column.name), case .text(let bytes) = column.value, !bytes.isEmpty else { return nil }
                 return String(decoding: bytes, as: UTF8.self)
             }
@@ -142,7 +157,8 @@ enum ArchiveOutput {
     static func text(_ records: [ArchiveRecord]) -> String {
         guard !records.isEmpty else { return "no archived rows\n" }
         return records.map { record in
-            var line = "\(record.id)  \(record.archivedAt.iso8601)  \(record.row.table) key \(record.row.key)  [\(record.className)]  \(record.policy)  \(record.row.columns.count) columns"
+            var line = "\(record.id)  \(record.archivedAt.iso8601)  \(record.table) key \(record.key)  [\(record.className)]  \(record.policy)  "
+                + (record.row.map { "\($0.columns.count) columns" } ?? "unreadable: the saved copy in the store cannot be read")
             if let restored = record.restoredAt { line += "  restored \(restored.iso8601)" }
             return line
         }.joined(separator: "\n") + "\n"
@@ -152,15 +168,19 @@ enum ArchiveOutput {
         JSONWriter.document(listing: "archived_rows", records) { json, record in
             json.field("id", record.id)
             json.field("class", record.className)
-            json.field("table", record.row.table)
-            json.field("key_column", record.row.keyColumn)
-            json.field("key", record.row.key)
+            json.field("table", record.table)
+            json.field("key_column", record.row?.keyColumn)
+            json.field("key", record.key)
             json.field("policy", record.policy)
             json.field("archived_at", record.archivedAt)
             json.field("restored_at", record.restoredAt)
             json.key("columns")
+            guard let row = record.row else {
+                json.null()
+                return
+            }
             json.beginArray()
-            for column in record.row.columns {
+            for column in row.columns {
                 json.element()
                 json.beginObject()
                 let parts = column.value.jsonParts

@@ -7,169 +7,91 @@ import JanitorStore
 import Glibc
 #endif
 
-/// Plans retention for every class with `retention` rules: reads each class's rows, joins them
-/// with their files' sizes and times from `lstat`, runs the planner, and decides each file's
-/// fate with one re-check of every reference column of every class.
+/// Gathers what retention planning needs (each class's rows, owners' limits, files from
+/// `lstat`, and one re-check of every reference column) and hands it to the pure
+/// ``RetentionPlanBuilder``.
 struct RetentionPlanning {
-    /// One class's selected rows, as the run acts on them.
-    struct ClassWork {
-        let mediaClass: MediaClass
-        let kind: any RowActionKind
-        /// Selected rows with their policy, and the files the row action releases.
-        var rows: [(row: StoredRetentionRow, reason: RetentionReason, releases: [String])]
-    }
-
     let config: JanitorConfig
     let database: SQLiteAppDatabase
 
-    /// The plan of the selected classes (nil: all) at `now`.
-    func plan(selected: Set<Int>?, now: Date) throws(CommandFailure) -> (report: RetentionReport, work: [ClassWork]) {
-        var works: [ClassWork] = []
-        var totals: [(rows: Int, files: Int, bytes: Int64)] = []
-        var stats: [String: FileFacts] = [:]
-        let clock = ContinuousClock()
-        var readTime = Duration.zero, planTime = Duration.zero
-        for (index, mediaClass) in config.classes.enumerated() where selected?.contains(index) ?? true {
-            guard let rules = mediaClass.retention else { continue }
-            let readStart = clock.now
-            let stored: [StoredRetentionRow]
-            let limits: [String: Seconds]
-            do throws(SourceError) {
-                stored = try database.retentionRows(of: mediaClass, mediaRoot: config.mediaRoot)
-                limits = try rules.maxAgePerOwner.map { ttl throws(SourceError) in try database.ownerLimits(ttl) } ?? [:]
-            } catch {
-                throw error.failure
-            }
-            var rows: [RetentionRow] = []
-            rows.reserveCapacity(stored.count)
-            var classFiles = Set<String>(), classBytes: Int64 = 0
-            for row in stored {
-                var files: [RetentionFile] = []
-                for path in row.paths {
-                    let facts = stats[path] ?? FileFacts(root: config.mediaRoot, path: path)
-                    stats[path] = facts
-                    guard facts.exists else { continue }
-                    files.append(RetentionFile(path: path, bytes: facts.bytes, mtime: facts.mtime))
-                    if classFiles.insert(path).inserted { classBytes += facts.bytes }
-                }
-                classBytes += row.rowBytes
-                rows.append(RetentionRow(key: row.key, created: row.created, owner: row.owner, group: row.group, rowBytes: row.rowBytes, files: files))
-            }
-            let planStart = clock.now
-            readTime += planStart - readStart
-            let selection = RetentionPlanner(rules: rules).plan(rows, ownerLimits: limits, now: now)
-            planTime += clock.now - planStart
-            let kind = rules.rowAction.kind
-            works.append(ClassWork(mediaClass: mediaClass, kind: kind, rows: selection.map { choice in
-                let row = stored[choice.row]
-                return (row, choice.reason, kind.keepsFiles ? [] : row.paths.filter { stats[$0]?.exists ?? false })
-            }))
-            totals.append((stored.count, classFiles.count, classBytes))
+    /// The plan of the selected classes (nil: all) at `now`, with the selections a real run acts on.
+    func plan(selected: Set<Int>?, now: Date) throws(CommandFailure) -> (report: RetentionReport, selections: [RetentionSelection]) {
+        let classes = config.classes.enumerated().filter { selected?.contains($0.offset) ?? true }.map(\.element).filter { $0.retention != nil }
+        let builder = RetentionPlanBuilder(config: config, now: now)
+        var facts: [String: FileFacts?] = [:]
+        func look(_ path: String) -> FileFacts? {
+            if let known = facts[path] { return known }
+            let found = Self.lstat(root: config.mediaRoot, path: path)
+            facts[path] = found
+            return found
         }
-        Log.logger.debug("planned retention", metadata: [
-            "retention.rows": "\(totals.reduce(0) { $0 + $1.rows })", "retention.read_time": "\(readTime.seconds)", "retention.plan_time": "\(planTime.seconds)",
-        ])
-        // One re-check for the whole plan: which rows outside it still hold a released file.
-        let released = Array(Set(works.flatMap { $0.rows.flatMap(\.releases) }))
-        let holders: [String: [RowReference]]
+        var selections: [RetentionSelection] = []
+        let clock = ContinuousClock()
+        var readTime = Duration.zero, planTime = Duration.zero, rowCount = 0
+        let problems: [String]
         do throws(SourceError) {
-            holders = try database.rowsHolding(released, columns: ReferenceSet.columns(of: config.classes), mediaRoot: config.mediaRoot)
+            problems = try database.retentionProblems(classes)
         } catch {
             throw error.failure
         }
-        var releasing = Set<String>()  // "table\0key" for deleted rows, "table\0key\0column" for nulled columns
-        for work in works {
-            for entry in work.rows where !work.kind.keepsFiles {
-                if work.kind.removesRow {
-                    releasing.insert("\(entry.row.table)\u{0}\(entry.row.key)")
-                } else {
-                    for reference in work.mediaClass.references where reference.table == entry.row.table {
-                        if let column = reference.column { releasing.insert("\(entry.row.table)\u{0}\(entry.row.key)\u{0}\(column)") }
+        guard problems.isEmpty else {
+            for problem in problems { Console.error("error: \(problem)") }
+            throw .usage("retention cannot run safely on this database (\(problems.count) problem\(problems.count == 1 ? "" : "s") above); nothing was changed")
+        }
+        do throws(SourceError) {
+            for mediaClass in classes {
+                let readStart = clock.now
+                let rows = try database.retentionRows(of: mediaClass, mediaRoot: config.mediaRoot)
+                var limits: [String: Seconds] = [:]
+                if let ttl = mediaClass.retention?.maxAgePerOwner {
+                    let read = try database.ownerLimits(ttl)
+                    limits = read.limits
+                    if read.invalid > 0 {
+                        Console.warning("class '\(mediaClass.name)': \(read.invalid) value\(read.invalid == 1 ? "" : "s") of \(ttl.table).\(ttl.column) \(read.invalid == 1 ? "is" : "are") not a number of \(ttl.unit.rawValue) from 0 to 1000 years; \(read.invalid == 1 ? "that owner falls" : "those owners fall") back to max_age")
                     }
                 }
+                let planStart = clock.now
+                readTime += planStart - readStart
+                selections.append(builder.select(mediaClass, rows: rows, ownerLimits: limits, facts: look))
+                planTime += clock.now - planStart
+                rowCount += rows.count
             }
+            Log.logger.debug("planned retention", metadata: [
+                "retention.rows": "\(rowCount)", "retention.read_time": "\(readTime.seconds)", "retention.plan_time": "\(planTime.seconds)",
+            ])
+            // One re-check for the whole plan: which rows, of any class, still hold a released file.
+            let holders = try database.rowsHolding(
+                RetentionPlanBuilder.released(selections), columns: ReferenceSet.columns(of: config.classes), mediaRoot: config.mediaRoot)
+            return (builder.plan(selections, holders: holders, facts: look), selections)
+        } catch {
+            throw error.failure
         }
-        func stillHeld(_ path: String) -> RowReference? {
-            holders[path]?.first { holder in
-                !releasing.contains("\(holder.table)\u{0}\(holder.key)") && !releasing.contains("\(holder.table)\u{0}\(holder.key)\u{0}\(holder.column)")
-            }
-        }
-        var classes: [RetentionClassPlan] = []
-        var planned: [PlannedRow] = []
-        // One string per distinct reason, shared by every row it selected.
-        var reasons: [RetentionReason: String] = [:]
-        for (work, total) in zip(works, totals) {
-            var freed = Set<String>(), kept = Set<String>(), freedBytes: Int64 = 0, rowBytes: Int64 = 0
-            var byPolicy: [String: Int] = [:]
-            for entry in work.rows {
-                byPolicy[entry.reason.policy, default: 0] += 1
-                rowBytes += entry.row.rowBytes
-                let files = entry.row.paths.map { path -> PlannedFile in
-                    let facts = stats[path] ?? FileFacts(root: config.mediaRoot, path: path)
-                    guard facts.exists else { return PlannedFile(path: path, bytes: 0, fate: .missing) }
-                    if work.kind.keepsFiles {
-                        kept.insert(path)
-                        return PlannedFile(path: path, bytes: facts.bytes, fate: .rowKept)
-                    }
-                    if let holder = stillHeld(path) {
-                        kept.insert(path)
-                        return PlannedFile(path: path, bytes: facts.bytes, fate: .shared, heldBy: holder)
-                    }
-                    if freed.insert(path).inserted { freedBytes += facts.bytes }
-                    return PlannedFile(path: path, bytes: facts.bytes, fate: .removed)
-                }
-                let reason = reasons[entry.reason] ?? entry.reason.description
-                reasons[entry.reason] = reason
-                planned.append(PlannedRow(
-                    className: work.mediaClass.name, table: entry.row.table, key: entry.row.key, policy: entry.reason.policy, reason: reason,
-                    created: entry.row.created, owner: entry.row.owner, group: entry.row.group, rowBytes: entry.row.rowBytes, files: files))
-            }
-            classes.append(RetentionClassPlan(
-                name: work.mediaClass.name, rowAction: work.mediaClass.retention?.rowAction.configValue ?? "none", rows: total.rows, files: total.files,
-                bytes: total.bytes, selectedRows: work.rows.count, freedFiles: freed.count, freedFileBytes: freedBytes, freedRowBytes: rowBytes,
-                keptFiles: kept.subtracting(freed).count,
-                byPolicy: RetentionReason.policyOrder.compactMap { name in byPolicy[name].map { PolicyCount(policy: name, rows: $0) } }))
-        }
-        let check = SafetyCheck(safety: config.safety)
-        var violations = check.violations(planned: classes.map { ($0.name, $0.freedFiles, $0.freedFileBytes, $0.files, $0.rows) })
-        violations += check.violations(rows: zip(classes, works).filter { $1.kind.changesRows }.map { ($0.0.name, $0.0.selectedRows, $0.0.rows) })
-        let report = RetentionReport(generatedAt: now, dryRun: true, classes: classes, rows: planned, violations: violations.map(\.message))
-        return (report, works)
     }
-}
 
-/// A file's size and time as `lstat` gives them; only regular files count.
-struct FileFacts {
-    let exists: Bool
-    let bytes: Int64
-    let mtime: Date
-
-    init(root: String, path: String) {
+    /// A path's file under `root`, when it is a regular file (never following a symlink).
+    static func lstat(root: String, path: String) -> FileFacts? {
         var info = stat()
-        if lstat(root + "/" + path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
-            exists = true
-            bytes = Int64(info.st_size)
-            mtime = Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9)
-        } else {
-            exists = false
-            bytes = 0
-            mtime = .distantPast
-        }
+        guard Glibc.lstat(root + "/" + path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return FileFacts(bytes: Int64(info.st_size), mtime: Date(timeIntervalSince1970: Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9))
     }
 }
 
 /// Carries out a retention plan so that a crash at any point loses nothing and removes nothing
-/// still referenced:
+/// still referenced. Per batch of rows of one table:
 ///
-/// 1. the store journals every selected row, its files and (for `archive`) the whole row;
-/// 2. the app's rows change, in batch transactions;
-/// 3. the store marks the rows done and queues their files, in one transaction;
-/// 4. the queue removes them, re-checking every reference column right before each removal.
+/// 1. in one `BEGIN IMMEDIATE` transaction of the app's database (no app write can slip in):
+///    read each row as it is now, and skip one that is gone or no longer holds the planned
+///    files (the app changed it since planning; the next run sees it afresh);
+/// 2. journal the rows in the store (for `archive`, the whole row as just read) and commit
+///    that, still inside the app's transaction;
+/// 3. apply the row action and commit the app's transaction;
+/// 4. in one store transaction, mark the rows done and queue their files.
 ///
-/// A crash after 1 leaves the run `applying`; ``RetentionRecovery`` settles it from the journal
-/// (rows still present are void, archives of rows still present dropped, files of rows gone
-/// queued). Queueing after the row change, never before, keeps a concurrent queue worker from
-/// finding the file still referenced and finishing the item while the row is about to go.
+/// A crash before 3 commits leaves journalled rows that never changed; one after leaves rows
+/// changed whose files are not queued yet. ``RetentionRecovery`` tells the two apart from the
+/// rows as they are. Files are queued only after the row change, never before: a queue worker
+/// running meanwhile would otherwise find them still referenced and finish them as kept.
+/// The queue re-checks every reference column right before each removal in any case.
 struct RetentionApplier {
     let config: JanitorConfig
     let store: StateStore
@@ -177,68 +99,117 @@ struct RetentionApplier {
     let writer: SQLiteRowWriter
     let crashPoint = CrashPoint(ProcessInfo.processInfo.environment["MEDIA_JANITOR_CRASH_AT"])
 
-    /// Applies the plan; returns what was done (the queue run included).
-    func apply(_ works: [RetentionPlanning.ClassWork], now: Date) throws(CommandFailure) -> RetentionOutcome {
+    /// Applies the selections; `freed` are the files the plan found free (their derivatives go
+    /// with them). Returns what was done and the run id.
+    func apply(_ selections: [RetentionSelection], freed: Set<String>, now: Date) throws(CommandFailure) -> (outcome: RetentionOutcome, run: Int64?) {
         var outcome = RetentionOutcome(rowsChanged: 0, rowsArchived: 0, failures: [], filesQueued: 0, filesRemoved: 0, bytesRemoved: 0)
         do {
             try RetentionRecovery(store: store, database: database).settle()
-            var entries: [RetentionJournalEntry] = []
-            for work in works where work.kind.changesRows {
-                for (table, rows) in Dictionary(grouping: work.rows, by: \.row.table).sorted(by: { $0.key < $1.key }) {
-                    let keyColumn = Self.keyColumn(of: table, in: work.mediaClass)
-                    let archived = work.kind.archives ? try writer.archive(table: table, keyColumn: keyColumn, keys: rows.map(\.row.key)) : [:]
-                    for entry in rows {
-                        // A row gone since planning has nothing left to archive or change.
-                        if work.kind.archives && archived[entry.row.key] == nil { continue }
-                        entries.append(RetentionJournalEntry(
-                            className: work.mediaClass.name, table: table, keyColumn: keyColumn, key: entry.row.key,
-                            action: work.mediaClass.retention?.rowAction.configValue ?? "none", policy: entry.reason.description, paths: entry.releases,
-                            archived: archived[entry.row.key]))
-                    }
-                }
-            }
-            guard !entries.isEmpty else { return outcome }
-            let (run, recorded) = try store.beginRetention(entries, now: now)
-            crashPoint?.check("retention-recorded", 1)
-            var applied: [Int64] = [], failed: [(id: Int64, error: String)] = []
-            var items: [NewQueueItem] = []
-            let byTarget = Dictionary(grouping: recorded) { "\($0.className)\u{0}\($0.table)" }
-            for work in works {
-                for table in Set(work.rows.map(\.row.table)).sorted() {
-                    guard let group = byTarget["\(work.mediaClass.name)\u{0}\(table)"], let first = group.first else { continue }
-                    let pathColumns = work.mediaClass.references.filter { $0.table == table }.compactMap(\.column)
-                    guard let statement = work.kind.statement(table: table, keyColumn: first.keyColumn, pathColumns: pathColumns) else { continue }
-                    let result = try writer.apply(statement: statement, keys: group.map(\.key), batchSize: config.defaults.batchSize * 5)
-                    let done = Set(result.applied)
-                    let errors = Dictionary(result.failed.map { ($0.key, $0.error) }, uniquingKeysWith: { first, _ in first })
-                    for entry in group {
-                        if done.contains(entry.key) {
-                            applied.append(entry.id)
-                            if entry.archived != nil { outcome.rowsArchived += 1 }
+            guard selections.contains(where: { $0.kind.changesRows && !$0.entries.isEmpty }) else { return (outcome, nil) }
+            let run = try store.startRetention(owner: RetentionRecovery.owner, now: now)
+            var finder = DerivativeFinder(root: config.mediaRoot)
+            var batches = 0
+            for selection in selections where selection.kind.changesRows {
+                let action = selection.mediaClass.retention?.rowAction.configValue ?? "none"
+                for (table, entries) in Dictionary(grouping: selection.entries, by: \.row.table).sorted(by: { $0.key < $1.key }) {
+                    let pathColumns = selection.mediaClass.references.filter { $0.table == table }.compactMap(\.column)
+                    guard let statement = selection.kind.statement(table: table, keyColumn: entries[0].row.keyColumn, pathColumns: pathColumns) else { continue }
+                    for start in stride(from: 0, to: entries.count, by: config.defaults.batchSize) {
+                        let batch = Array(entries[start..<min(start + config.defaults.batchSize, entries.count)])
+                        batches += 1
+                        let result = try applyBatch(batch, selection: selection, action: action, statement: statement, pathColumns: pathColumns, run: run, ordinal: batches)
+                        crashPoint?.check("retention-applied", batches)
+                        var items: [NewQueueItem] = []
+                        for entry in result.applied {
                             items += entry.paths.map { NewQueueItem(path: $0, className: entry.className, reason: "retention: \(entry.policy)", notBefore: now) }
-                        } else if let error = errors[entry.key] {
-                            failed.append((entry.id, error))
-                            outcome.failures.append("\(table) key \(entry.key): \(error)")
+                            for path in entry.paths where freed.contains(path) {
+                                items += finder.existing(for: path, patterns: selection.mediaClass.derivatives).map {
+                                    NewQueueItem(path: $0, className: entry.className, reason: "derivative of \(path) (retention)", notBefore: now)
+                                }
+                            }
                         }
+                        outcome.rowsChanged += result.applied.count
+                        outcome.rowsArchived += result.applied.filter { $0.archived != nil }.count
+                        outcome.failures += result.failed.map { "\(table) key \($0.entry.key): \($0.error)" }
+                        outcome.filesQueued += try store.settleRetention(
+                            run: run, applied: result.applied.map(\.id), failed: result.failed.map { ($0.entry.id, $0.error) }, void: result.void.map(\.id),
+                            items: Self.unique(items), now: now)
                     }
                 }
             }
-            outcome.rowsChanged = applied.count
-            crashPoint?.check("retention-applied", 1)
-            outcome.filesQueued = try store.finishRetention(run: run, applied: applied, failed: failed, void: [], items: Self.unique(items), now: now)
+            try store.endRetention(run: run, now: now)
+            return (outcome, run)
         } catch let failure as CommandFailure {
             throw failure
         } catch let error as SourceError {
             throw error.failure
+        } catch let error as StoreError {
+            throw .runtime(error.description)
         } catch {
             throw .runtime("\(error)")
         }
-        return outcome
     }
 
-    /// The key column of a table in a class (its first reference on that table).
-    static func keyColumn(of table: String, in mediaClass: MediaClass) -> String {
-        mediaClass.references.first { $0.table == table }?.key ?? "id"
+    private struct BatchResult {
+        var applied: [RetentionJournalEntry] = []
+        var failed: [(entry: RetentionJournalEntry, error: String)] = []
+        var void: [RetentionJournalEntry] = []
+    }
+
+    /// Steps 1 to 3 for one batch; a batch the database refuses (a foreign key, a trigger) is
+    /// voided and retried row by row, so one protected row does not hold back the rest.
+    private func applyBatch(
+        _ batch: [RetentionSelection.Entry], selection: RetentionSelection, action: String, statement: String, pathColumns: [String], run: Int64, ordinal: Int
+    ) throws -> BatchResult {
+        var result = BatchResult()
+        var journalled: [RetentionJournalEntry] = []
+        do {
+            try writer.inTransaction { transaction in
+                let current = try transaction.rows(table: batch[0].row.table, keyColumn: batch[0].row.keyColumn, keys: batch.map(\.row.key))
+                let entries = batch.compactMap { entry -> RetentionJournalEntry? in
+                    guard let row = current[entry.row.key], holdsPlannedFiles(row, entry.row, pathColumns: pathColumns) else { return nil }
+                    return RetentionJournalEntry(
+                        className: selection.mediaClass.name, table: entry.row.table, keyColumn: entry.row.keyColumn, key: entry.row.key, action: action,
+                        policy: entry.reason.description, paths: entry.releases, archived: selection.kind.archives ? row : nil)
+                }
+                journalled = try store.journal(entries, run: run)
+                crashPoint?.check("retention-recorded", ordinal)
+                for entry in journalled {
+                    if try transaction.execute(statement, key: entry.key) > 0 { result.applied.append(entry) } else { result.void.append(entry) }
+                }
+            }
+            return result
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            guard batch.count > 1 else {
+                // Rolled back: the journalled row never changed.
+                result = BatchResult(failed: journalled.map { ($0, "\(error)") })
+                return result
+            }
+            _ = try store.settleRetention(run: run, applied: [], failed: [], void: journalled.map(\.id), items: [])
+            var merged = BatchResult()
+            for entry in batch {
+                let single = try applyBatch([entry], selection: selection, action: action, statement: statement, pathColumns: pathColumns, run: run, ordinal: ordinal)
+                merged.applied += single.applied
+                merged.failed += single.failed
+                merged.void += single.void
+            }
+            return merged
+        }
+    }
+
+    /// Whether the row as it is now still holds exactly the files planning saw (the app may
+    /// have replaced them since: such a row waits for the next run).
+    private func holdsPlannedFiles(_ row: ArchivedRow, _ planned: StoredRetentionRow, pathColumns: [String]) -> Bool {
+        var paths = Set<String>()
+        for column in row.columns where pathColumns.contains(column.name) {
+            guard case .text(let bytes) = column.value, !bytes.isEmpty,
+                case .valid(let path) = PathRules.normalise(String(decoding: bytes, as: UTF8.self), mediaRoot: config.mediaRoot)
+            else { continue }
+            paths.insert(path)
+        }
+        return paths == Set(planned.paths)
     }
 
     /// One item per path (two selected rows may share a file).
@@ -248,31 +219,72 @@ struct RetentionApplier {
     }
 }
 
-/// Settles retention runs a crash left `applying`: a row still in the app's table was never
-/// deleted (its entry is void, its archive dropped); a row gone was (its files are queued; the
-/// queue's re-check keeps any still referenced). `set_null` and `soft_delete` rows are queued
-/// either way: the re-check decides.
+/// Settles retention runs a crash left `applying`, once their process is gone (a run another
+/// live process is applying is left alone). Each journalled row is judged from the row as it is
+/// now:
+///
+/// - `delete`/`archive`: no row with the key, or a row other than the archived one (the key was
+///   reused), means the delete happened: its files are queued and the archive kept. The very row
+///   still there means it never happened: the entry is void and the archive dropped.
+/// - `set_null`: a row still holding the planned files never changed (void); otherwise its files
+///   are queued.
+/// - `soft_delete`: files stay either way; the entry is marked applied.
+///
+/// The queue's re-check keeps any queued file that is still referenced.
 struct RetentionRecovery {
     let store: StateStore
     let database: SQLiteAppDatabase
+    var now: () -> Date = Date.init
+
+    /// This process, as a run's owner: `host:pid`.
+    static let owner = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+
+    /// Whether the process that owns a run is gone: on this host, when its pid is not alive;
+    /// from another host (a shared store), after a day.
+    static func isAbandoned(_ owner: String, startedAt: Date) -> Bool {
+        guard let colon = owner.lastIndex(of: ":"), let pid = Int32(owner[owner.index(after: colon)...]) else { return true }
+        guard owner[..<colon] == ProcessInfo.processInfo.hostName[...] else { return Date().timeIntervalSince(startedAt) > 86_400 }
+        if pid == getpid() { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
+    }
 
     func settle() throws {
-        for (run, entries) in try store.unfinishedRetention() {
+        for (run, entries) in try store.abandonedRetention(isAbandoned: Self.isAbandoned) {
             var applied: [Int64] = [], void: [Int64] = [], items: [NewQueueItem] = []
             for (_, group) in Dictionary(grouping: entries, by: { "\($0.table)\u{0}\($0.keyColumn)" }) {
-                let removing = group.filter { $0.action == "delete" || $0.action == "archive" }
-                let present = try database.existingKeys(table: group[0].table, keyColumn: group[0].keyColumn, keys: removing.map(\.key))
+                let current = try database.storedRows(table: group[0].table, keyColumn: group[0].keyColumn, keys: group.map(\.key))
                 for entry in group {
-                    if (entry.action == "delete" || entry.action == "archive") && present.contains(entry.key) {
-                        void.append(entry.id)
+                    let kind = RowAction(configValue: entry.action)?.kind
+                    let happened: Bool
+                    if let row = current[entry.key] {
+                        if kind?.removesRow == true {
+                            happened = entry.archived.map { $0 != row } ?? !Self.holds(row, entry.paths)
+                        } else {
+                            happened = kind?.keepsFiles == true || !Self.holds(row, entry.paths)
+                        }
                     } else {
+                        happened = true
+                    }
+                    if happened {
                         applied.append(entry.id)
-                        items += entry.paths.map { NewQueueItem(path: $0, className: entry.className, reason: "retention: \(entry.policy)", notBefore: Date()) }
+                        items += entry.paths.map { NewQueueItem(path: $0, className: entry.className, reason: "retention: \(entry.policy)", notBefore: now()) }
+                    } else {
+                        void.append(entry.id)
                     }
                 }
             }
-            _ = try store.finishRetention(run: run, applied: applied, failed: [], void: void, items: RetentionApplier.unique(items), recovered: true)
+            _ = try store.settleRetention(run: run, applied: applied, failed: [], void: void, items: RetentionApplier.unique(items), now: now())
+            try store.endRetention(run: run, recovered: true, now: now())
             Log.logger.notice("settled an interrupted retention run", metadata: ["retention.run": "\(run)", "retention.applied": "\(applied.count)", "retention.void": "\(void.count)"])
         }
+    }
+
+    /// Whether a row holds every one of `paths` in some column (an empty list: it is there).
+    static func holds(_ row: ArchivedRow, _ paths: [String]) -> Bool {
+        let values = Set(row.columns.compactMap { column -> String? in
+            guard case .text(let bytes) = column.value else { return nil }
+            return String(decoding: bytes, as: UTF8.self)
+        })
+        return paths.allSatisfy { values.contains($0) }
     }
 }
