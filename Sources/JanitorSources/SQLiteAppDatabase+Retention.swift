@@ -156,7 +156,7 @@ extension SQLiteAppDatabase {
         if ["rowid", "_rowid_", "oid"].contains(column.lowercased()) { return true }
         let primary = try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?) WHERE pk > 0", arguments: [table])
         if primary.count == 1, primary[0].lowercased() == column.lowercased() { return true }
-        for index in try Row.fetchAll(db, sql: "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1", arguments: [table]) {
+        for index in try Row.fetchAll(db, sql: "SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND partial = 0", arguments: [table]) {
             let columns = try String.fetchAll(db, sql: "SELECT name FROM pragma_index_info(?)", arguments: [index["name"] as String])
             if columns.count == 1, columns[0].lowercased() == column.lowercased() { return true }
         }
