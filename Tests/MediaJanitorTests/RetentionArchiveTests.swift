@@ -116,4 +116,24 @@ struct RetentionArchiveTests {
         #expect(plan["freed_row_bytes"] as? Int == 600)
         #expect(plan["freed_files"] as? Int == 0)
     }
+
+    @Test("with no created column, a row's age is its file's mtime")
+    func ageFromMtime() throws {
+        let app = try ChatApp(extraClasses: """
+              exports:
+                paths: ["exports/**"]
+                references: [{table: export, column: file, key: id}]
+                retention: {max_age: 7d, row_action: delete}
+            """)
+        app.file("exports/old.csv")  // 30 days old
+        FileManager.default.createFile(atPath: app.media + "/exports/new.csv", contents: Data("fresh".utf8))
+        try app.sql("""
+            CREATE TABLE export (id INTEGER PRIMARY KEY, file TEXT);
+            INSERT INTO export VALUES (1, 'exports/old.csv'), (2, 'exports/new.csv');
+            """)
+        let report = try json(try app.ok(["retention", "--class", "exports", "--format", "json"]))
+        #expect((report["rows"] as? [[String: Any]])?.map { $0["key"] as? String } == ["1"])
+        #expect(try app.keys("export") == [2])
+        #expect(!app.exists("exports/old.csv") && app.exists("exports/new.csv"))
+    }
 }
