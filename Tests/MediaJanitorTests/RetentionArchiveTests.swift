@@ -136,4 +136,24 @@ struct RetentionArchiveTests {
         #expect(try app.keys("export") == [2])
         #expect(!app.exists("exports/old.csv") && app.exists("exports/new.csv"))
     }
+
+    @Test("archive through the CLI and the store round-trips every SQLite storage class byte for byte")
+    func everyStorageClass() throws {
+        let app = try ChatApp(extraClasses: """
+              vault:
+                references: [{table: vault, key: id, created: created_at}]
+                retention: {max_age: 1d, row_action: archive}
+            """)
+        try app.sql("""
+            CREATE TABLE vault (id INTEGER PRIMARY KEY, created_at TEXT, i INTEGER, big INTEGER, r REAL, tiny REAL, t TEXT, bad TEXT, b BLOB, empty BLOB, n TEXT, any, num NUMERIC);
+            INSERT INTO vault VALUES (7, '\(app.hoursAgo(48))', -7, -9223372036854775808, 0.1, 4.9e-324, 'héllo ✓ "q"' || char(0) || 'after', CAST(x'ff00fe41' AS TEXT),
+              x'00ff10', x'', NULL, 3.5, '12.0');
+            """)
+        let snapshot = "SELECT quote(id), quote(created_at), quote(i), quote(big), quote(r), quote(tiny), hex(t), typeof(t), hex(bad), typeof(bad), quote(b), quote(empty), quote(n), quote(any), typeof(num), quote(num) FROM vault"
+        let before = try app.database.read { try Row.fetchAll($0, sql: snapshot) }
+        try app.ok(["retention", "--class", "vault"])
+        #expect(try app.keys("vault").isEmpty)
+        try app.ok(["archive", "restore", "--class", "vault"])
+        #expect(try app.database.read { try Row.fetchAll($0, sql: snapshot) } == before)
+    }
 }
