@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .target(
@@ -36,12 +41,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libinotifytools (Debian: libinotifytools0-dev); only JanitorWatch imports it.
+        .systemLibrary(name: "CInotifyTools", pkgConfig: nil, providers: [.apt(["libinotifytools0-dev"])]),
+        .target(
+            name: "JanitorWatch",
+            dependencies: ["CInotifyTools", "JanitorCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "media-janitor",
             dependencies: [
-                "JanitorCore", "JanitorReports", "JanitorStore", "JanitorSources",
+                "JanitorCore", "JanitorReports", "JanitorStore", "JanitorSources", "JanitorWatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .executableTarget(name: "scan-fixture", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/ScanFixture"),
@@ -57,6 +73,7 @@ let package = Package(
             name: "JanitorSourcesTests",
             dependencies: ["JanitorSources", "JanitorCore", .product(name: "GRDB", package: "GRDB.swift")]
         ),
+        .testTarget(name: "JanitorWatchTests", dependencies: ["JanitorWatch", "JanitorCore"]),
         .testTarget(
             name: "MediaJanitorTests",
             dependencies: ["media-janitor", "JanitorCore", "JanitorSources", .product(name: "GRDB", package: "GRDB.swift")]

@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is there. Needs root (or sudo) to install.
 set -euo pipefail
 
-packages=(libsqlite3-dev sqlite3)
+packages=(libsqlite3-dev sqlite3 libinotifytools0-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -118,6 +118,12 @@ public struct JSONWriter {
         needsSeparator = true
     }
 
+    /// Writes a JSON value made elsewhere (an object or array written by another `JSONWriter`).
+    public mutating func embed(_ json: String) {
+        bytes.append(contentsOf: json.utf8)
+        needsSeparator = true
+    }
+
     /// Writes a string value known at compile time to need no escaping.
     public mutating func value(_ text: StaticString) {
         bytes.append(UInt8(ascii: "\""))

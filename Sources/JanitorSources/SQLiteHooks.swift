@@ -85,6 +85,17 @@ public struct SQLiteHooks: Sendable {
         return try read { db in try HookTriggers.status(expected, in: db) }
     }
 
+    /// SQLite's change counter for this connection: it moves whenever another connection (the
+    /// app) commits, so a drain can wake on it instead of re-reading the outbox.
+    public func dataVersion() throws(SourceError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    }
+
+    /// Whether the outbox table exists (the hooks were installed).
+    public func hasOutbox() throws(SourceError) -> Bool {
+        try read { db in try HookTriggers.outboxExists(in: db) }
+    }
+
     /// Up to `limit` outbox rows, oldest first.
     public func pending(limit: Int) throws(SourceError) -> [OutboxRow] {
         guard limit > 0 else { return [] }

@@ -304,6 +304,13 @@ extension StateStore {
 
     // MARK: Removals and the quarantine manifest
 
+    /// Removals recorded at or after `date`, oldest first (for the sidecar's webhooks and usage).
+    public func removals(since date: Date) throws(StoreError) -> [RemovalRecord] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM removal WHERE removed_at >= ? ORDER BY id", arguments: [date.timeIntervalSince1970]).map(Self.removal)
+        }
+    }
+
     /// Removals, newest first: all, or only those still restorable from the quarantine.
     public func removals(restorableOnly: Bool, limit: Int = 1000) throws(StoreError) -> [RemovalRecord] {
         try read { db in

@@ -15,7 +15,7 @@ struct MediaJanitor: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             CheckCommand.self, ExplainCommand.self, ScanCommand.self, CleanCommand.self, UsageCommand.self, HistoryCommand.self,
-            RetentionCommand.self, EventsCommand.self, HooksCommand.self, QueueCommand.self, QuarantineCommand.self, ArchiveCommand.self,
+            RetentionCommand.self, EventsCommand.self, HooksCommand.self, QueueCommand.self, QuarantineCommand.self, ArchiveCommand.self, ServeCommand.self,
         ]
     )
 

@@ -62,6 +62,8 @@ enum EventOutput {
         var id: String?
         var decision: String
         var reason: String
+        /// For a rejected event, the field at fault.
+        var field: String? = nil
         var queued: Int
     }
 
@@ -71,6 +73,7 @@ enum EventOutput {
                 writer.field("id", line.id)
                 writer.field("decision", line.decision)
                 writer.field("reason", line.reason)
+                writer.field("field", line.field)
                 writer.field("queued", line.queued)
             }
         }

@@ -98,21 +98,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                     }
                     age = span
                 }
-                let store = try workspace.openStore()
-                var purged = 0
-                var bytes: Int64 = 0
-                for record in try store.purgeable(before: Date().addingTimeInterval(-age.timeInterval)) {
-                    guard let stored = record.quarantinePath else { continue }
-                    // Only files inside the quarantine directory are ever purged.
-                    guard FilePath.isInside(FilePath.normalise(stored), workspace.config.defaults.quarantineDirectory) else { continue }
-                    if unlink(stored) == 0 || errno == ENOENT {
-                        try store.markPurged(record.id)
-                        purged += 1
-                        bytes += record.bytes
-                    } else {
-                        Console.error("error: cannot purge '\(stored)': \(String(cString: strerror(errno)))")
-                    }
-                }
+                let (purged, bytes) = try QuarantinePurge.run(config: workspace.config, store: try workspace.openStore(), olderThan: age)
                 try Console.write("\(purged) purged, \(humanSize(bytes))\n", to: nil)
             }
         }
@@ -147,5 +133,32 @@ enum RemovalOutput {
             json.field("restored_at", record.restoredAt)
             json.field("purged_at", record.purgedAt)
         }
+    }
+}
+
+/// Deletes quarantined files for good once they are older than an age: only files inside the
+/// quarantine directory, each marked purged in the manifest. Shared by `quarantine purge` and
+/// the scheduler of `serve`.
+enum QuarantinePurge {
+    static func run(config: JanitorConfig, store: StateStore, olderThan age: Seconds, now: Date = Date()) throws(CommandFailure) -> (purged: Int, bytes: Int64) {
+        var purged = 0
+        var bytes: Int64 = 0
+        do {
+            for record in try store.purgeable(before: now.addingTimeInterval(-age.timeInterval)) {
+                guard let stored = record.quarantinePath else { continue }
+                // Only files inside the quarantine directory are ever purged.
+                guard FilePath.isInside(FilePath.normalise(stored), config.defaults.quarantineDirectory) else { continue }
+                if unlink(stored) == 0 || errno == ENOENT {
+                    try store.markPurged(record.id)
+                    purged += 1
+                    bytes += record.bytes
+                } else {
+                    Console.error("error: cannot purge '\(stored)': \(String(cString: strerror(errno)))")
+                }
+            }
+        } catch {
+            throw .runtime(error.description)
+        }
+        return (purged, bytes)
     }
 }

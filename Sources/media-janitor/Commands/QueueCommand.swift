@@ -26,23 +26,7 @@ struct QueueCommand: AsyncParsableCommand {
                 let store = try Workspace.load(common).openStore()
                 let stats = try store.queueStats()
                 if format == .json {
-                    var json = JSONWriter()
-                    json.beginObject()
-                    json.field("schema", 1)
-                    json.field("total_pending", stats.totalPending)
-                    json.key("oldest_queued"); if let date = stats.oldestQueued { json.value(date) } else { json.null() }
-                    json.key("newest_queued"); if let date = stats.newestQueued { json.value(date) } else { json.null() }
-                    json.key("by_attempts")
-                    json.beginObject()
-                    for (attempts, count) in stats.byAttempts.sorted(by: { $0.key < $1.key }) {
-                        json.key(String(attempts))
-                        json.value(count)
-                    }
-                    json.endObject()
-                    json.field("dead", stats.dead)
-                    json.field("done", stats.done)
-                    json.endObject()
-                    try Console.write(json.string + "\n", to: nil)
+                    try Console.write(QueueText.statsJSON(stats), to: nil)
                 } else {
                     var lines = ["pending  \(stats.totalPending)", "dead     \(stats.dead)", "done     \(stats.done)"]
                     if let oldest = stats.oldestQueued { lines.append("oldest   \(oldest.iso8601)") }
@@ -147,6 +131,30 @@ enum QueueText {
             if let outcome = item.outcome { line += "  -> \(outcome)" }
             return line
         }.joined(separator: "\n") + "\n"
+    }
+
+    /// `{"schema": 1, "total_pending", "oldest_queued", "newest_queued", "by_attempts", "dead", "done"}`,
+    /// as `queue stats --format json` and `GET /v1/queue/stats` give it.
+    static func statsJSON(_ stats: QueueStats) -> String {
+        var json = JSONWriter()
+        json.beginObject()
+        json.field("schema", 1)
+        json.field("total_pending", stats.totalPending)
+        json.key("oldest_queued")
+        if let date = stats.oldestQueued { json.value(date) } else { json.null() }
+        json.key("newest_queued")
+        if let date = stats.newestQueued { json.value(date) } else { json.null() }
+        json.key("by_attempts")
+        json.beginObject()
+        for (attempts, count) in stats.byAttempts.sorted(by: { $0.key < $1.key }) {
+            json.key(String(attempts))
+            json.value(count)
+        }
+        json.endObject()
+        json.field("dead", stats.dead)
+        json.field("done", stats.done)
+        json.endObject()
+        return json.string + "\n"
     }
 
     static func summary(_ summary: QueueRunner.Summary, json: Bool) -> String {

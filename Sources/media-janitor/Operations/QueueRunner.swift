@@ -54,12 +54,15 @@ struct QueueRunner {
     ///
     /// A batch costs two commits, whatever its size: one records what is about to be done to
     /// every file (identity and destination), the other every outcome and removal record.
-    func run(batchSize: Int, now: () -> Date = Date.init) throws(CommandFailure) -> Summary {
+    ///
+    /// `shouldStop` is asked between batches (`serve` on SIGTERM): the batch in hand is always
+    /// finished, and what is left stays queued for the next run.
+    func run(batchSize: Int, now: () -> Date = Date.init, shouldStop: () -> Bool = { false }) throws(CommandFailure) -> Summary {
         var summary = Summary()
         var processed = 0
         do {
             try recover(&summary)
-            while true {
+            rounds: while !shouldStop() {
                 // A round of up to 20 batches shares one re-check of the references: one pass
                 // over each reference column, whose cost is the app's row count, so the drain
                 // stays linear. Each batch still commits its intent and its outcomes.
@@ -67,6 +70,11 @@ struct QueueRunner {
                 if round.isEmpty { break }
                 let holders = try database.rowsHolding(round.map(\.path), columns: columns, mediaRoot: config.mediaRoot)
                 for start in stride(from: 0, to: round.count, by: batchSize) {
+                    if start > 0 && shouldStop() {
+                        // Claimed but not started: back to pending for the next run.
+                        for item in round[start...] { try store.release(item.id) }
+                        break rounds
+                    }
                     let batch = Array(round[start..<min(start + batchSize, round.count)])
                     try process(batch, holders: holders, ordinal: &processed, summary: &summary, now: now())
                 }

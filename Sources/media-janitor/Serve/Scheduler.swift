@@ -1,0 +1,87 @@
+import Foundation
+import JanitorCore
+import JanitorSources
+import Logging
+import ServiceLifecycle
+
+/// Runs the sweeps of `schedule`: retention, the orphan audit and the quarantine purge, each
+/// every its own interval (the first one interval after start). A sweep above the safety
+/// limits changes nothing and is logged as an error: a daemon never passes `--force`.
+struct Scheduler: Service {
+    let sidecar: Sidecar
+    let writer: SQLiteRowWriter?
+    let stop = StopFlag()
+
+    private enum Job: CaseIterable {
+        case retention, audit, purge
+    }
+
+    func run() async throws {
+        let schedule = sidecar.config.schedule
+        let intervals: [(Job, Seconds)] = [(.retention, schedule.retention), (.audit, schedule.audit), (.purge, schedule.quarantinePurge)].compactMap { job, every in
+            guard let every, every.value > 0 else { return nil }
+            return (job, every)
+        }
+        // Nothing scheduled: stay up (a service that returns would stop the whole group).
+        guard !intervals.isEmpty else { return try await gracefulShutdown() }
+        var due = intervals.map { ($0.0, $0.1, Date().addingTimeInterval($0.1.timeInterval)) }
+        try await withGracefulShutdownHandler {
+            while !stop.isSet {
+                let next = due.map(\.2).min()!
+                let wait = next.timeIntervalSinceNow
+                if wait > 0 {
+                    try? await Task.sleep(for: .milliseconds(Int(min(wait, 1) * 1000)))
+                    continue
+                }
+                for index in due.indices where due[index].2 <= Date() {
+                    await perform(due[index].0)
+                    due[index].2 = Date().addingTimeInterval(due[index].1.timeInterval)
+                }
+            }
+        } onGracefulShutdown: {
+            stop.set()
+        }
+    }
+
+    private func perform(_ job: Job) async {
+        let sidecar = self.sidecar, writer = self.writer
+        do {
+            switch job {
+            case .retention:
+                guard let writer else { return }
+                let applied = try await sidecar.onWorker { () throws -> (RetentionOutcome?, [String]) in
+                    let (report, selections) = try RetentionPlanning(config: sidecar.config, database: sidecar.database).plan(selected: nil, now: Date())
+                    guard report.violations.isEmpty else { return (nil, report.violations) }
+                    let freed = Set(report.rows.flatMap { $0.files.filter { $0.fate == .removed }.map(\.path) })
+                    let applier = RetentionApplier(config: sidecar.config, store: sidecar.store, database: sidecar.database, writer: writer)
+                    return (try applier.apply(selections, freed: freed, now: Date()).outcome, [])
+                }
+                if let outcome = applied.0 {
+                    sidecar.logger.info("retention", metadata: ["retention.rows_changed": "\(outcome.rowsChanged)", "retention.files_queued": "\(outcome.filesQueued)"])
+                    if outcome.filesQueued > 0 { sidecar.queueDoorbell.ring() }
+                    if !outcome.failures.isEmpty { sidecar.metrics.error("retention") }
+                } else {
+                    sidecar.metrics.error("retention")
+                    for violation in applied.1 {
+                        sidecar.logger.error("scheduled retention stopped by the safety limits; nothing changed. Check with 'media-janitor retention --dry-run'", metadata: ["safety.violation": "\(violation)"])
+                    }
+                }
+            case .audit:
+                let summary = try await sidecar.onWorker { () throws -> ScanSummary in
+                    let result = try Audit.run(Workspace(config: sidecar.config, warnings: []), selected: nil, keepOwners: false, depth: 2)
+                    _ = try sidecar.store.recordAudit(result.report, classes: [])
+                    return result.report.summary
+                }
+                sidecar.logger.info("audit", metadata: ["audit.files": "\(summary.files)", "audit.orphans": "\(summary.orphans)", "audit.missing": "\(summary.missing)"])
+            case .purge:
+                let (purged, bytes) = try await sidecar.onWorker {
+                    try QuarantinePurge.run(config: sidecar.config, store: sidecar.store, olderThan: sidecar.config.defaults.quarantine)
+                }
+                sidecar.logger.info("quarantine purge", metadata: ["purge.files": "\(purged)", "purge.bytes": "\(bytes)"])
+            }
+        } catch {
+            sidecar.metrics.error("scheduler")
+            sidecar.logger.error("scheduled sweep failed", metadata: ["sweep": "\(job)", "error": "\(error)"])
+        }
+    }
+}
