@@ -97,8 +97,9 @@ public enum EventDecoder {
             })
     }
 
-    private struct ParseFailure: Error {
+    private struct ParseFailure: Error, CustomStringConvertible {
         var reason: String
+        var description: String { reason }
     }
 
     private static func parse(_ bytes: ArraySlice<UInt8>) -> Result<Any, ParseFailure> {

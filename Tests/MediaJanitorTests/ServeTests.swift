@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("serve: the sidecar end to end")
+struct ServeTests {
+    static let token = "s3cret-token"
+
+    func forum() throws -> ForumApp {
+        let app = try ForumApp(quarantine: "0", extraConfig: "serve: {token: \"\(Self.token)\", max_body: 4KB}")
+        try app.sql("INSERT INTO accounts_user (id, avatar) VALUES (1, 'avatars/new.jpg'), (2, 'avatars/b.jpg')")
+        for name in ["avatars/new.jpg", "avatars/old.jpg", "avatars/b.jpg", "avatars/thumbs/old_64.jpg"] { app.file(name) }
+        return app
+    }
+
+    var auth: [String: String] { ["Authorization": "Bearer \(Self.token)", "Content-Type": "application/json"] }
+
+    @Test("events over HTTP and through the SQLite triggers both lead to removal; stats and metrics follow; SIGTERM exits 0")
+    func endToEnd() async throws {
+        let app = try forum()
+        try app.ok(["hooks", "install"])
+        let serve = try ServeProcess(in: app.path)
+        // 1. Over HTTP: a replaced avatar goes, with its thumbnail.
+        let event = #"{"id": "evt-1", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/old.jpg", "new": "avatars/new.jpg"}"#
+        let posted = try await serve.request("POST", "/v1/events", body: Data(event.utf8), headers: auth)
+        #expect(posted.status == 200, "\(posted.body)")
+        #expect((try posted.json()["events"] as? [[String: Any]])?.first?["decision"] as? String == "enqueued")
+        #expect(await ServeProcess.eventually { !app.exists("avatars/old.jpg") && !app.exists("avatars/thumbs/old_64.jpg") })
+        #expect(app.exists("avatars/new.jpg"))
+        // 2. Through the triggers: the app clears user 2's avatar in its own transaction.
+        try app.sql("UPDATE accounts_user SET avatar = NULL WHERE id = 2")
+        #expect(await ServeProcess.eventually { !app.exists("avatars/b.jpg") }, "\(serve.stderr)")
+        // 3. Stats and metrics reflect it.
+        let settled = try await ServeProcess.eventually {
+            let stats = try await serve.request("GET", "/v1/queue/stats", headers: auth)
+            return (try stats.json()["done"] as? Int) == 3
+        }
+        #expect(settled)
+        let metrics = try await serve.request("GET", "/metrics", headers: auth)
+        #expect(metrics.body.contains("janitor_removals_total 3"), "\(metrics.body)")
+        #expect(metrics.body.contains(#"janitor_events_total{channel="http",decision="enqueued"} 1"#))
+        #expect(metrics.body.contains(#"janitor_events_total{channel="outbox",decision="enqueued"} 1"#))
+        let usage = try await serve.request("GET", "/v1/usage", headers: auth).json()
+        let avatars = (usage["classes"] as? [[String: Any]])?.first { $0["name"] as? String == "avatars" }
+        #expect(avatars?["files"] as? Int == 1, "only avatars/new.jpg is left: \(usage)")
+        let health = try await serve.request("GET", "/healthz")
+        #expect(health.status == 200)
+        let page = try await serve.request("GET", "/?token=\(Self.token)")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<h1>media-janitor</h1>") && page.body.contains("avatars/old.jpg"))
+        // 4. SIGTERM: exit 0, nothing left running.
+        #expect(serve.terminate() == 0, "\(serve.stderr)")
+        let stats = try json(try app.ok(["queue", "stats", "--format", "json"]))
+        #expect(stats["total_pending"] as? Int == 0)
+        let store = try DatabaseQueue(path: app.path + "/.janitor/state.sqlite3")
+        let running = try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_item WHERE state = 'running'") }
+        #expect(running == 0)
+    }
+
+    @Test("every endpoint refuses bad input with a status and a message that names what is wrong")
+    func badInput() async throws {
+        let app = try forum()
+        let serve = try ServeProcess(in: app.path)
+        defer { _ = serve.terminate() }
+        func post(_ body: String, headers: [String: String]? = nil) async throws -> ServeProcess.Reply {
+            try await serve.request("POST", "/v1/events", body: Data(body.utf8), headers: headers ?? auth)
+        }
+        let valid = #"{"id": "e", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/old.jpg", "new": null}"#
+        // Authentication.
+        let none = try await serve.request("POST", "/v1/events", body: Data(valid.utf8), headers: ["Content-Type": "application/json"])
+        #expect(none.status == 401 && none.headers["www-authenticate"] == "Bearer" && none.body.contains("Authorization: Bearer TOKEN"))
+        #expect(try await post(valid, headers: ["Authorization": "Bearer wrong", "Content-Type": "application/json"]).status == 401)
+        for path in ["/v1/queue/stats", "/v1/usage", "/v1/audits/latest", "/metrics", "/"] {
+            #expect(try await serve.request("GET", path).status == 401, "\(path)")
+        }
+        #expect(try await serve.request("POST", "/v1/queue/run").status == 401)
+        // Media type and size.
+        let form = try await post(valid, headers: ["Authorization": "Bearer \(Self.token)", "Content-Type": "text/plain"])
+        #expect(form.status == 415 && form.body.contains("application/x-ndjson"))
+        let big = try await post("[" + Array(repeating: valid, count: 40).joined(separator: ",") + "]")
+        #expect(big.status == 413 && big.body.contains("serve.max_body"), "\(big.body)")
+        // Malformed bodies and events: 400, naming the field.
+        let cases: [(String, String, String?)] = [
+            ("{not json", "not valid JSON", nil),
+            (#"{"id": 5, "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a.jpg"}"#, "id", "id"),
+            (#"{"id": "e2", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a.jpg"}"#, "table", "table"),
+            (#"{"id": "e3", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "../../etc/passwd"}"#, "old", "old"),
+            (#"{"id": "e4", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "/etc/passwd"}"#, "old", "old"),
+            (#"{"id": "e5", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a\u0000.jpg"}"#, "old", "old"),
+            (#"{"id": "e6", "table": "accounts_user", "column": "avatar", "op": "explode", "key": "1"}"#, "op", "op"),
+        ]
+        for (body, mention, field) in cases {
+            let reply = try await post(body)
+            #expect(reply.status == 400, "\(body): \(reply.status) \(reply.body)")
+            #expect(reply.body.contains(mention), "\(body): \(reply.body)")
+            if let field {
+                let line = (try reply.json()["events"] as? [[String: Any]])?.first
+                #expect(line?["field"] as? String == field, "\(body): \(reply.body)")
+                #expect(line?["decision"] as? String == "rejected")
+            }
+        }
+        // Nothing was removed by any of them.
+        #expect(app.exists("avatars/old.jpg"))
+        // Query parameters and routes.
+        let run = try await serve.request("POST", "/v1/queue/run?batch_size=zero", headers: auth)
+        #expect(run.status == 400)
+        let field = try run.json()["field"] as? String
+        #expect(field == "batch_size")
+        #expect(try await serve.request("GET", "/v1/nothing", headers: auth).status == 404)
+        let audit = try await serve.request("GET", "/v1/audits/latest", headers: auth)
+        #expect(audit.status == 404 && audit.body.contains("media-janitor scan"))
+        // Still serving after all that.
+        #expect(try await post(valid).status == 200)
+        #expect(await ServeProcess.eventually { !app.exists("avatars/old.jpg") })
+    }
+
+    @Test("a listen address that is not HOST:PORT is a usage error (exit 2)")
+    func badListen() throws {
+        let app = try forum()
+        for address in ["8787", "localhost:", "localhost:99999", ":80"] {
+            let outcome = try app.run(["serve", "--listen", address])
+            #expect(outcome.status == 2, "\(address)")
+            #expect(outcome.stderr.contains("invalid listen address '\(address)'"), "\(outcome.stderr)")
+        }
+    }
+}
