@@ -61,6 +61,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "scan-fixture", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/ScanFixture"),
+        .executableTarget(name: "serve-load", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/ServeLoad"),
         .testTarget(name: "JanitorCoreTests", dependencies: ["JanitorCore"]),
         .testTarget(
             name: "JanitorReportsTests",

@@ -1,0 +1,1 @@
+// The serve load generator: see Benchmarks/serve-bench.sh.
