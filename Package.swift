@@ -77,7 +77,9 @@ let package = Package(
         .testTarget(name: "JanitorWatchTests", dependencies: ["JanitorWatch", "JanitorCore"]),
         .testTarget(
             name: "MediaJanitorTests",
-            dependencies: ["media-janitor", "JanitorCore", "JanitorSources", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "media-janitor", "JanitorCore", "JanitorSources", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

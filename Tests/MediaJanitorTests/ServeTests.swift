@@ -1,4 +1,5 @@
 import Foundation
+import Crypto
 import GRDB
 import Testing
 
@@ -126,5 +127,33 @@ struct ServeTests {
             #expect(outcome.status == 2, "\(address)")
             #expect(outcome.stderr.contains("invalid listen address '\(address)'"), "\(outcome.stderr)")
         }
+    }
+}
+
+@Suite("serve: webhooks")
+struct ServeWebhookTests {
+    @Test("after a removal batch each webhook gets one JSON notice signed with HMAC-SHA256, retried after a failure")
+    func signedNotice() async throws {
+        let receiver = try HookReceiver(failures: 1)
+        let app = try ForumApp(quarantine: "0", extraConfig: "serve: {webhooks: [{url: \"http://127.0.0.1:\(receiver.port)/hook\", secret: \"k3y\"}]}")
+        for name in ["avatars/old.jpg", "forum/x.png"] { app.file(name) }
+        let serve = try ServeProcess(in: app.path)
+        defer { _ = serve.terminate() }
+        let events = """
+            [{"id": "a", "table": "accounts_user", "column": "avatar", "op": "delete", "key": "1", "old": "avatars/old.jpg"},
+             {"id": "b", "table": "forum_post", "column": "image", "op": "delete", "key": "2", "old": "forum/x.png"}]
+            """
+        let posted = try await serve.request("POST", "/v1/events", body: Data(events.utf8), headers: ["Content-Type": "application/json"])
+        #expect(posted.status == 200, "\(posted.body)")
+        #expect(await ServeProcess.eventually(20) { receiver.requests.count >= 2 }, "one refused, then delivered: \(serve.stderr)")
+        let delivered = try #require(receiver.requests.last)
+        let expected = HMAC<SHA256>.authenticationCode(for: delivered.body, using: SymmetricKey(data: Data("k3y".utf8))).map { String(format: "%02x", $0) }.joined()
+        #expect(delivered.headers["x-janitor-signature"] == "sha256=" + expected)
+        let notice = try json(String(decoding: delivered.body, as: UTF8.self))
+        #expect(notice["event"] as? String == "removed")
+        let groups = try #require(notice["groups"] as? [[String: Any]])
+        let files = groups.flatMap { ($0["removals"] as? [[String: Any]] ?? []).compactMap { $0["path"] as? String } }
+        #expect(Set(files) == ["avatars/old.jpg", "forum/x.png"])
+        #expect(Set(groups.compactMap { $0["class"] as? String }).isSuperset(of: ["avatars", "forum_images"]))
     }
 }
