@@ -157,3 +157,52 @@ struct ServeWebhookTests {
         #expect(Set(groups.compactMap { $0["class"] as? String }).isSuperset(of: ["avatars", "forum_images"]))
     }
 }
+
+@Suite("serve: the watcher")
+struct ServeWatcherTests {
+    @Test("files created while serving, in new nested directories, show up in /v1/usage at once; /healthz reports the watch headroom")
+    func usageFollowsTheWatcher() async throws {
+        let app = try ForumApp(quarantine: "0")
+        app.file("avatars/a.jpg")
+        let serve = try ServeProcess(in: app.path)
+        defer { _ = serve.terminate() }
+        func avatars() async throws -> Int? {
+            let usage = try await serve.request("GET", "/v1/usage").json()
+            return (usage["classes"] as? [[String: Any]])?.first { $0["name"] as? String == "avatars" }?["files"] as? Int
+        }
+        #expect(try await ServeProcess.eventually { try await avatars() == 1 })
+        for index in 0..<50 { app.file("avatars/new/\(index % 5)/deeper/\(index).jpg") }
+        #expect(try await ServeProcess.eventually { try await avatars() == 51 }, "\(serve.stderr)")
+        let health = try await serve.request("GET", "/healthz").json()
+        let watch = try #require(health["watch"] as? [String: Any])
+        #expect((watch["watched_directories"] as? Int ?? 0) >= 11)
+        #expect((watch["headroom"] as? Int ?? 0) > 0)
+    }
+
+    @Test("a class whose files pass max_total_size gets a retention run as soon as the watcher sees the file that crossed it")
+    func sizeCapActsAtOnce() async throws {
+        // Appended under `classes:`; safety stays at 0.5 (2 of 4 rows and files go).
+        let app = try ForumApp(quarantine: "0", extraConfig: """
+              uploads:
+                paths: ["uploads/**"]
+                references: [{table: upload, column: file, key: id, created: created_at}]
+                retention: {max_total_size: 1KB, row_action: delete}
+            """)
+        try app.sql("CREATE TABLE upload (id INTEGER PRIMARY KEY, created_at TEXT, file TEXT)")
+        for id in 1...3 {
+            app.file("uploads/\(id).bin", content: String(repeating: "u", count: 300))
+            try app.sql("INSERT INTO upload VALUES (\(id), '2026-01-0\(id) 00:00:00', 'uploads/\(id).bin')")
+        }
+        let serve = try ServeProcess(in: app.path)
+        defer { _ = serve.terminate() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(app.exists("uploads/1.bin"), "900 bytes: under the cap")
+        // The app adds a fourth upload: 1200 bytes > 1KB, down to at most 819 (80%).
+        try app.sql("INSERT INTO upload VALUES (4, '2026-01-04 00:00:00', 'uploads/4.bin')")
+        app.file("uploads/4.bin", content: String(repeating: "u", count: 300))
+        #expect(await ServeProcess.eventually { !app.exists("uploads/1.bin") && !app.exists("uploads/2.bin") }, "\(serve.stderr)")
+        #expect(app.exists("uploads/3.bin") && app.exists("uploads/4.bin"))
+        let rows = try await app.database.read { db in try Int.fetchAll(db, sql: "SELECT id FROM upload ORDER BY id") }
+        #expect(rows == [3, 4])
+    }
+}

@@ -38,7 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
             var logger = Log.logger
             logger.logLevel = common.verbose ? .debug : common.quiet ? .error : .info
             let sidecar = Sidecar(config: config, store: store, database: database, metrics: JanitorMetrics.bootstrap(), logger: logger)
-            let watcher = WatcherService(sidecar: sidecar, watch: !noWatch)
+            let caps = CapTrigger(classes: config.classes)
+            let watcher = WatcherService(sidecar: sidecar, watch: !noWatch, caps: caps)
             let intake = HTTPIntake(sidecar: sidecar, watchHealth: { watcher.health() })
             let application = Application(
                 router: intake.router(),
@@ -50,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
                 },
                 logger: logger)
             var services: [any Service] = [
-                application, QueueWorker(sidecar: sidecar), OutboxDrain(sidecar: sidecar, hooks: hooks), Scheduler(sidecar: sidecar, writer: writer), watcher,
+                application, QueueWorker(sidecar: sidecar), OutboxDrain(sidecar: sidecar, hooks: hooks), Scheduler(sidecar: sidecar, writer: writer, caps: caps), watcher,
             ]
             if let webhooks = sidecar.webhooks { services.append(webhooks) }
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

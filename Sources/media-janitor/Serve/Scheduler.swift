@@ -10,27 +10,28 @@ import ServiceLifecycle
 struct Scheduler: Service {
     let sidecar: Sidecar
     let writer: SQLiteRowWriter?
+    let caps: CapTrigger
     let stop = StopFlag()
 
-    private enum Job: CaseIterable {
-        case retention, audit, purge
+    private enum Job {
+        case retention(Set<Int>?), audit, purge
     }
 
     func run() async throws {
         let schedule = sidecar.config.schedule
-        let intervals: [(Job, Seconds)] = [(.retention, schedule.retention), (.audit, schedule.audit), (.purge, schedule.quarantinePurge)].compactMap { job, every in
+        let intervals: [(Job, Seconds)] = [(.retention(nil), schedule.retention), (.audit, schedule.audit), (.purge, schedule.quarantinePurge)].compactMap { job, every in
             guard let every, every.value > 0 else { return nil }
             return (job, every)
         }
-        // Nothing scheduled: stay up (a service that returns would stop the whole group).
-        guard !intervals.isEmpty else { return try await gracefulShutdown() }
         var due = intervals.map { ($0.0, $0.1, Date().addingTimeInterval($0.1.timeInterval)) }
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while !stop.isSet {
-                let next = due.map(\.2).min()!
-                let wait = next.timeIntervalSinceNow
+                // A class past its size cap does not wait for the schedule.
+                let capped = caps.take()
+                if !capped.isEmpty { await perform(.retention(capped)) }
+                let wait = due.map(\.2).min().map { $0.timeIntervalSinceNow } ?? 1
                 if wait > 0 {
-                    try? await Task.sleep(for: .milliseconds(Int(min(wait, 1) * 1000)))
+                    await caps.doorbell.wait(upTo: .milliseconds(Int(min(wait, 1) * 1000)))
                     continue
                 }
                 for index in due.indices where due[index].2 <= Date() {
@@ -40,6 +41,7 @@ struct Scheduler: Service {
             }
         } onGracefulShutdown: {
             stop.set()
+            caps.doorbell.ring()
         }
     }
 
@@ -47,10 +49,10 @@ struct Scheduler: Service {
         let sidecar = self.sidecar, writer = self.writer
         do {
             switch job {
-            case .retention:
+            case .retention(let classes):
                 guard let writer else { return }
                 let applied = try await sidecar.onWorker { () throws -> (RetentionOutcome?, [String]) in
-                    let (report, selections) = try RetentionPlanning(config: sidecar.config, database: sidecar.database).plan(selected: nil, now: Date())
+                    let (report, selections) = try RetentionPlanning(config: sidecar.config, database: sidecar.database).plan(selected: classes, now: Date())
                     guard report.violations.isEmpty else { return (nil, report.violations) }
                     let freed = Set(report.rows.flatMap { $0.files.filter { $0.fate == .removed }.map(\.path) })
                     let applier = RetentionApplier(config: sidecar.config, store: sidecar.store, database: sidecar.database, writer: writer)
