@@ -42,8 +42,9 @@ public struct Reconciler: Sendable {
         public var rowsPerClass: [Int] = []
     }
 
-    /// Reconciles.
-    public func reconcile(_ listing: Listing, _ references: ReferenceSet, now: Date) -> Result {
+    /// Reconciles. `firstSeen` holds files the sidecar's watcher first saw recently: one first
+    /// seen within its class's grace is too young, whatever its mtime says.
+    public func reconcile(_ listing: Listing, _ references: ReferenceSet, now: Date, firstSeen: [String: Date] = [:]) -> Result {
         let nowSeconds = Int64(now.timeIntervalSince1970)
         var summary = ScanSummary()
         var classUsage = classes.map { ClassUsage(name: $0.name) }
@@ -91,6 +92,8 @@ public struct Reconciler: Sendable {
                 } else if owner < 0 {
                     state = excluded ? .excluded : .unclassified
                 } else if nowSeconds - mtimes[entry] < matchers[owner].grace {
+                    state = .tooYoung
+                } else if !firstSeen.isEmpty, let seen = firstSeen[String(decoding: path, as: UTF8.self)], nowSeconds - Int64(seen.timeIntervalSince1970) < matchers[owner].grace {
                     state = .tooYoung
                 } else {
                     state = .orphan

@@ -187,6 +187,17 @@ public final class StateStore: Sendable {
                 CREATE INDEX retention_row_archived ON retention_row(class, id) WHERE archived IS NOT NULL AND state = 'applied';
                 """)
         }
+        migrator.registerMigration("v4-seen-files") { db in
+            // When `serve`'s watcher first saw a file: an audit treats a file first seen within
+            // grace as too young, even when its mtime is old (a tar or rsync keeps old mtimes).
+            try db.execute(sql: """
+                CREATE TABLE seen_file (
+                    path TEXT PRIMARY KEY,
+                    first_seen REAL NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX seen_file_first_seen ON seen_file(first_seen);
+                """)
+        }
         return migrator
     }
 

@@ -38,7 +38,7 @@ struct StateStoreTests {
         let reopened = try StateStore(path: path)
         #expect(try reopened.audits().count == 1)
         let applied = try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-        #expect(applied == ["v1-audits", "v2-events-queue-removals", "v3-retention"])
+        #expect(applied == ["v1-audits", "v2-events-queue-removals", "v3-retention", "v4-seen-files"])
     }
 
     @Test("a store that cannot be created says which setting to check")

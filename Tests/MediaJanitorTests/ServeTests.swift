@@ -206,3 +206,28 @@ struct ServeWatcherTests {
         #expect(rows == [3, 4])
     }
 }
+
+@Suite("serve: first-seen times")
+struct ServeFirstSeenTests {
+    @Test("a file the watcher first saw within grace is too young for an audit, even with an old mtime")
+    func graceFromFirstSeen() async throws {
+        let app = try ForumApp(quarantine: "0")
+        app.file("avatars/kept.jpg")
+        try app.sql("INSERT INTO accounts_user (id, avatar) VALUES (1, 'avatars/kept.jpg')")
+        let serve = try ServeProcess(in: app.path)
+        try await Task.sleep(for: .milliseconds(300))
+        app.file("avatars/restored.jpg")  // mtime from 2023, as a restore from backup keeps it
+        let store = try DatabaseQueue(path: app.path + "/.janitor/state.sqlite3")
+        let recorded = try await ServeProcess.eventually {
+            try await store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM seen_file WHERE path = 'avatars/restored.jpg'") } == 1
+        }
+        #expect(recorded, "\(serve.stderr)")
+        #expect(serve.terminate() == 0)
+        let scan = try json(try app.ok(["scan", "--format", "json", "--no-record"]))
+        let finding = (scan["findings"] as? [[String: Any]])?.first { $0["path"] as? String == "avatars/restored.jpg" }
+        #expect(finding?["kind"] as? String == "too_young", "\(String(describing: finding))")
+        // A clean sweep keeps it.
+        try app.ok(["clean", "--force"])
+        #expect(app.exists("avatars/restored.jpg"))
+    }
+}

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import JanitorCore
 import JanitorSources
+import JanitorStore
 
 /// The audit pipeline shared by `scan` and `usage`: one walk and one pass over the
 /// references, run side by side, then one reconciliation.
@@ -52,11 +53,25 @@ enum Audit {
         emptyReferenceWarnings(config, references)
         let reconciler = Reconciler(classes: config.classes, mediaRootSetting: config.mediaRootSetting, directoryDepth: depth, selectedClasses: selected)
         let reconcileStart = clock.now
-        var result = reconciler.reconcile(listing, references, now: now)
+        var result = reconciler.reconcile(listing, references, now: now, firstSeen: Self.recentlySeen(config, now: now))
         let rows = references.rowsPerClass
         result.rowsPerClass = config.classes.indices.map { $0 < rows.count ? rows[$0] : 0 }
         Log.logger.debug("reconciled", metadata: ["reconcile.time": "\((clock.now - reconcileStart).seconds)", "audit.time": "\((clock.now - started).seconds)"])
         return result
+    }
+
+    /// Files the sidecar's watcher first saw within the longest grace, from the store when there
+    /// is one (an audit never creates the store just to read it).
+    static func recentlySeen(_ config: JanitorConfig, now: Date) -> [String: Date] {
+        guard case .sqlite(let path) = config.state, FileManager.default.fileExists(atPath: path) else { return [:] }
+        let longest = config.classes.map(\.grace.timeInterval).max() ?? 0
+        guard longest > 0 else { return [:] }
+        do {
+            return try StateStore(path: path).seen(since: now.addingTimeInterval(-longest))
+        } catch {
+            Console.warning("cannot read first-seen times from the store: \(error); grace counts from mtimes only")
+            return [:]
+        }
     }
 
     /// A class whose columns hold no path at all usually means a wrong column: say so.

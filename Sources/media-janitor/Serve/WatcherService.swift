@@ -52,9 +52,35 @@ final class WatcherService: Service, Sendable {
             sidecar.logger.info("inotify watch headroom", metadata: ["watch.headroom": "\(headroom)", "watch.directories": "\(watcher.limits.watchedDirectories)"])
         }
         // Ending the iteration (graceful shutdown) stops the watcher's thread and removes its watches.
-        for try await event in watcher.cancelOnGracefulShutdown() {
-            handle(event)
-            if case .rescanned = event { publish(watcher) }
+        // First-seen times go to the store in batches, a quarter of a second apart at most.
+        let seen = SeenBuffer()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await self.record(seen.take())
+                }
+            }
+            for try await event in watcher.cancelOnGracefulShutdown() {
+                handle(event)
+                if case .file(let path, _, let time) = event { seen.add(path, time) }
+                if case .rescanned = event { publish(watcher) }
+            }
+            group.cancelAll()
+        }
+        await record(seen.take())
+    }
+
+    /// Stores first-seen times, so an audit counts grace from them too.
+    private func record(_ files: [(path: String, seen: Date)]) async {
+        guard !files.isEmpty else { return }
+        let sidecar = self.sidecar
+        let longest = sidecar.config.classes.map(\.grace.timeInterval).max() ?? 0
+        do {
+            try await sidecar.onIntake { try sidecar.store.recordSeen(files, forgetBefore: Date().addingTimeInterval(-max(longest, 86_400))) }
+        } catch {
+            sidecar.metrics.error("watcher")
+            sidecar.logger.error("cannot record first-seen times", metadata: ["error": "\(error)"])
         }
     }
 
@@ -120,6 +146,20 @@ final class CapTrigger: Sendable {
         state.withLock { state in
             defer { state.requested = [] }
             return state.requested
+        }
+    }
+}
+
+/// Files seen since the last flush to the store.
+final class SeenBuffer: Sendable {
+    private let files = Mutex<[(path: String, seen: Date)]>([])
+
+    func add(_ path: String, _ seen: Date) { files.withLock { $0.append((path, seen)) } }
+
+    func take() -> [(path: String, seen: Date)] {
+        files.withLock { files in
+            defer { files.removeAll() }
+            return files
         }
     }
 }
