@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
             let sidecar = Sidecar(config: config, store: store, database: database, metrics: JanitorMetrics.bootstrap(), logger: logger)
             let caps = CapTrigger(classes: config.classes)
             let watcher = WatcherService(sidecar: sidecar, watch: !noWatch, caps: caps)
-            let intake = HTTPIntake(sidecar: sidecar, watchHealth: { watcher.health() })
+            let intake = HTTPIntake(sidecar: sidecar, batcher: IntakeBatcher(sidecar: sidecar, source: "http"), watchHealth: { watcher.health() })
             let application = Application(
                 router: intake.router(),
                 configuration: .init(address: .hostname(host, port: port), serverName: "media-janitor"),

@@ -12,6 +12,8 @@ import NIOCore
 /// field.
 struct HTTPIntake {
     let sidecar: Sidecar
+    /// Decides the events of many requests per batch under load.
+    let batcher: IntakeBatcher
     /// What `/healthz` reports about the watcher (nil: not running).
     let watchHealth: @Sendable () -> String?
 
@@ -94,25 +96,23 @@ struct HTTPIntake {
             return Self.problem(.contentTooLarge, "the body is more than serve.max_body (\(limit) bytes); send fewer events per request", field: nil)
         }
         let sidecar = self.sidecar
-        let bytes = Array(body.readableBytesView)
-        let lines = try await sidecar.onIntake { () throws -> [EventOutput.Line] in
-            let batch = EventDecoder.decode(bytes, mediaRoot: sidecar.config.mediaRoot)
-            let processor = EventProcessor(config: sidecar.config, store: sidecar.store, database: sidecar.database)
-            var processed = try processor.process(batch.events, source: "http").makeIterator()
-            var lines: [EventOutput.Line] = []
-            for item in batch.items {
-                switch item {
-                case .valid(let event):
-                    let outcome = processed.next()!
-                    lines.append(.init(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count))
-                case .rejected(let index, let id, let error):
-                    let message = "\(error)"
-                    let place = message.hasPrefix("line ") || message.hasPrefix("item ") ? "" : "event \(index + 1): "
-                    lines.append(.init(id: id, decision: "rejected", reason: place + message, field: error.field, queued: 0))
-                }
+        let batch = EventDecoder.decode(Array(body.readableBytesView), mediaRoot: sidecar.config.mediaRoot)
+        var processed = try await batcher.process(batch.events).makeIterator()
+        var lines: [EventOutput.Line] = []
+        for item in batch.items {
+            switch item {
+            case .valid(let event):
+                let outcome = processed.next()!
+                lines.append(.init(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count))
+            case .rejected(let index, let id, let error):
+                let message = "\(error)"
+                let place = message.hasPrefix("line ") || message.hasPrefix("item ") ? "" : "event \(index + 1): "
+                lines.append(.init(id: id, decision: "rejected", reason: place + message, field: error.field, queued: 0))
             }
-            try sidecar.store.recordRejected(batch.rejected.map { ($0.id, $0.error.field, $0.error.message) }, source: "http")
-            return lines
+        }
+        if !batch.rejected.isEmpty {
+            let rejected = batch.rejected.map { ($0.id, $0.error.field, $0.error.message) }
+            try await sidecar.onIntake { try sidecar.store.recordRejected(rejected, source: "http") }
         }
         for (decision, group) in Dictionary(grouping: lines, by: \.decision) { sidecar.metrics.event(channel: "http", decision: decision, count: group.count) }
         if lines.contains(where: { $0.queued > 0 }) { sidecar.queueDoorbell.ring() }
