@@ -119,6 +119,34 @@ struct ServeTests {
         #expect(await ServeProcess.eventually { !app.exists("avatars/old.jpg") })
     }
 
+    @Test("concurrent requests are decided together, each gets its own events' outcomes, and a still-referenced file is kept")
+    func concurrentRequests() async throws {
+        let app = try forum()
+        for index in 0..<60 { app.file("forum/\(index).png") }
+        try app.sql("INSERT INTO forum_post (id, image) VALUES (7, 'forum/7.png')")
+        let serve = try ServeProcess(in: app.path)
+        defer { _ = serve.terminate() }
+        let headers = auth
+        let replies = try await withThrowingTaskGroup(of: (Int, ServeProcess.Reply).self) { group in
+            for index in 0..<60 {
+                group.addTask {
+                    let event = #"{"id": "c\#(index)", "table": "forum_post", "column": "image", "op": "delete", "key": "\#(index)", "old": "forum/\#(index).png"}"#
+                    return (index, try await serve.request("POST", "/v1/events", body: Data(event.utf8), headers: headers))
+                }
+            }
+            var replies: [Int: ServeProcess.Reply] = [:]
+            for try await (index, reply) in group { replies[index] = reply }
+            return replies
+        }
+        for index in 0..<60 {
+            let line = (try replies[index]?.json()["events"] as? [[String: Any]])?.first
+            #expect(line?["id"] as? String == "c\(index)")
+            #expect(line?["decision"] as? String == (index == 7 ? "kept" : "enqueued"), "\(index): \(String(describing: line))")
+        }
+        #expect(await ServeProcess.eventually { (0..<60).allSatisfy { $0 == 7 || !app.exists("forum/\($0).png") } })
+        #expect(app.exists("forum/7.png"))
+    }
+
     @Test("a listen address that is not HOST:PORT is a usage error (exit 2)")
     func badListen() throws {
         let app = try forum()
