@@ -31,19 +31,7 @@ struct EventsCommand: AsyncParsableCommand {
             }
             let batch = EventDecoder.decode(data, mediaRoot: workspace.config.mediaRoot)
             let processor = EventProcessor(config: workspace.config, store: try workspace.openStore(), database: try workspace.openAppDatabase())
-            var outcomes: [EventOutput.Line] = []
-            var processed = try processor.process(batch.events, source: "events").makeIterator()
-            for item in batch.items {
-                switch item {
-                case .valid(let event):
-                    let outcome = processed.next()!
-                    outcomes.append(.init(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count))
-                case .rejected(let index, let id, let error):
-                    let message = "\(error)"
-                    let place = message.hasPrefix("line ") || message.hasPrefix("item ") ? "" : "event \(index + 1): "
-                    outcomes.append(.init(id: id, decision: "rejected", reason: place + message, queued: 0))
-                }
-            }
+            let outcomes = EventOutput.lines(batch, decided: try processor.process(batch.events, source: "events"))
             try processor.store.recordRejected(batch.rejected.map { ($0.id, $0.error.field, $0.error.message) }, source: "events")
             try Console.write(EventOutput.render(outcomes, json: format == .json), to: nil)
             if runQueue {
@@ -65,6 +53,23 @@ enum EventOutput {
         /// For a rejected event, the field at fault.
         var field: String? = nil
         var queued: Int
+    }
+
+    /// One line per item of the batch, in body order: the decided events' outcomes (`decided`,
+    /// in the order of `batch.events`) and the rejected ones, each naming where and which field.
+    static func lines(_ batch: EventBatch, decided: [EventProcessor.Outcome]) -> [Line] {
+        var decided = decided.makeIterator()
+        return batch.items.map { item in
+            switch item {
+            case .valid(let event):
+                let outcome = decided.next()!
+                return Line(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count)
+            case .rejected(let index, let id, let error):
+                let message = "\(error)"
+                let place = message.hasPrefix("line ") || message.hasPrefix("item ") ? "" : "event \(index + 1): "
+                return Line(id: id, decision: "rejected", reason: place + message, field: error.field, queued: 0)
+            }
+        }
     }
 
     static func render(_ lines: [Line], json: Bool) -> String {

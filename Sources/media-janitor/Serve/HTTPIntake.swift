@@ -97,19 +97,7 @@ struct HTTPIntake {
         }
         let sidecar = self.sidecar
         let batch = EventDecoder.decode(Array(body.readableBytesView), mediaRoot: sidecar.config.mediaRoot)
-        var processed = try await batcher.process(batch.events).makeIterator()
-        var lines: [EventOutput.Line] = []
-        for item in batch.items {
-            switch item {
-            case .valid(let event):
-                let outcome = processed.next()!
-                lines.append(.init(id: event.id, decision: outcome.decision, reason: outcome.reason, queued: outcome.queued.count))
-            case .rejected(let index, let id, let error):
-                let message = "\(error)"
-                let place = message.hasPrefix("line ") || message.hasPrefix("item ") ? "" : "event \(index + 1): "
-                lines.append(.init(id: id, decision: "rejected", reason: place + message, field: error.field, queued: 0))
-            }
-        }
+        let lines = EventOutput.lines(batch, decided: try await batcher.process(batch.events))
         if !batch.rejected.isEmpty {
             let rejected = batch.rejected.map { ($0.id, $0.error.field, $0.error.message) }
             try await sidecar.onIntake { try sidecar.store.recordRejected(rejected, source: "http") }
