@@ -69,6 +69,14 @@ final class WatcherService: Service, Sendable {
             group.cancelAll()
         }
         await record(seen.take())
+        // The watcher can also stop by itself (every watched directory gone, a read failure):
+        // the other services go on, and usage then moves only with removals.
+        if !Task.isShuttingDownGracefully {
+            sidecar.metrics.error("watcher")
+            sidecar.logger.error("the file watcher stopped; usage moves only with removals until serve restarts")
+            status.withLock { $0 = nil }
+            try await gracefulShutdown()
+        }
     }
 
     /// Stores first-seen times, so an audit counts grace from them too.
