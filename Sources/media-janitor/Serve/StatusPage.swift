@@ -26,7 +26,7 @@ struct StatusPage {
             th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #eef1f5; } th { background: #f3f5f8; font-weight: 600; }
             td.n { text-align: right; font-variant-numeric: tabular-nums; } code { font-size: .9em; }
             </style></head><body>
-            <h1>media-janitor</h1><div class="muted">\(Self.escape(sidecar.config.mediaRoot)) &middot; \(Self.escape(Date().iso8601))</div>
+            <h1>media-janitor</h1><div class="muted">\(Self.escape(sidecar.config.mediaRootSetting)) &middot; \(Self.escape(Date().iso8601))</div>
             <h2>Queue</h2><div class="cards">
             <div class="card"><b>\(stats.totalPending)</b>pending</div>
             <div class="card\(stats.dead > 0 ? " bad" : "")"><b>\(stats.dead)</b>dead</div>
