@@ -200,4 +200,22 @@ struct HooksQueueTests {
         try app.ok(["queue", "run"])
         #expect(!app.exists("forum/gone.jpg"))
     }
+
+    @Test("an event naming a file outside its class's paths, or excluded, removes nothing")
+    func outsideClassPaths() throws {
+        let app = try ForumApp(quarantine: "0", extraConfig: "")
+        app.file("README.txt")
+        app.file("avatars/old.jpg")
+        let events = """
+            {"id": "x1", "table": "forum_post", "column": "image", "op": "delete", "key": "1", "old": "README.txt"}
+            {"id": "x2", "table": "forum_post", "column": "image", "op": "delete", "key": "2", "old": "avatars/old.jpg"}
+            """
+        app.scratch.write("events.ndjson", events)
+        let outcome = try app.run(["events", "events.ndjson", "--run-queue", "--format", "json"])
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let lines = try json(outcome.stdout)["events"] as? [[String: Any]]
+        #expect(lines?.map { $0["decision"] as? String } == ["refused", "refused"])
+        #expect((lines?.first?["reason"] as? String)?.contains("outside the paths of class 'forum_images'") == true)
+        #expect(app.exists("README.txt") && app.exists("avatars/old.jpg"))
+    }
 }

@@ -28,7 +28,7 @@ struct ServeTests {
         // 1. Over HTTP: a replaced avatar goes, with its thumbnail.
         let event = #"{"id": "evt-1", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/old.jpg", "new": "avatars/new.jpg"}"#
         let posted = try await serve.request("POST", "/v1/events", body: Data(event.utf8), headers: auth)
-        #expect(posted.status == 200, "\(posted.body)")
+        #expect(posted.status == 202, "\(posted.body)")
         #expect((try posted.json()["events"] as? [[String: Any]])?.first?["decision"] as? String == "enqueued")
         #expect(await ServeProcess.eventually { !app.exists("avatars/old.jpg") && !app.exists("avatars/thumbs/old_64.jpg") })
         #expect(app.exists("avatars/new.jpg"))
@@ -85,18 +85,19 @@ struct ServeTests {
         let big = try await post("[" + Array(repeating: valid, count: 40).joined(separator: ",") + "]")
         #expect(big.status == 413 && big.body.contains("serve.max_body"), "\(big.body)")
         // Malformed bodies and events: 400, naming the field.
-        let cases: [(String, String, String?)] = [
-            ("{not json", "not valid JSON", nil),
-            (#"{"id": 5, "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a.jpg"}"#, "id", "id"),
-            (#"{"id": "e2", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a.jpg"}"#, "table", "table"),
-            (#"{"id": "e3", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "../../etc/passwd"}"#, "old", "old"),
-            (#"{"id": "e4", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "/etc/passwd"}"#, "old", "old"),
-            (#"{"id": "e5", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a\u0000.jpg"}"#, "old", "old"),
-            (#"{"id": "e6", "table": "accounts_user", "column": "avatar", "op": "explode", "key": "1"}"#, "op", "op"),
+        // A request with no valid event: 400, or 422 when the safety rules refused its paths.
+        let cases: [(String, Int, String, String?)] = [
+            ("{not json", 400, "not valid JSON", nil),
+            (#"{"id": 5, "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a.jpg"}"#, 400, "id", "id"),
+            (#"{"id": "e2", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a.jpg"}"#, 400, "table", "table"),
+            (#"{"id": "e3", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "../../etc/passwd"}"#, 422, "old", "old"),
+            (#"{"id": "e4", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "/etc/passwd"}"#, 422, "old", "old"),
+            (#"{"id": "e5", "table": "accounts_user", "column": "avatar", "op": "replace", "key": "1", "old": "avatars/a\u0000.jpg"}"#, 422, "old", "old"),
+            (#"{"id": "e6", "table": "accounts_user", "column": "avatar", "op": "explode", "key": "1"}"#, 400, "op", "op"),
         ]
-        for (body, mention, field) in cases {
+        for (body, status, mention, field) in cases {
             let reply = try await post(body)
-            #expect(reply.status == 400, "\(body): \(reply.status) \(reply.body)")
+            #expect(reply.status == status, "\(body): \(reply.status) \(reply.body)")
             #expect(reply.body.contains(mention), "\(body): \(reply.body)")
             if let field {
                 let line = (try reply.json()["events"] as? [[String: Any]])?.first
@@ -114,8 +115,10 @@ struct ServeTests {
         #expect(try await serve.request("GET", "/v1/nothing", headers: auth).status == 404)
         let audit = try await serve.request("GET", "/v1/audits/latest", headers: auth)
         #expect(audit.status == 404 && audit.body.contains("media-janitor scan"))
-        // Still serving after all that.
-        #expect(try await post(valid).status == 200)
+        // A batch with one valid and one invalid event: 202, the invalid one marked rejected.
+        let mixed = try await post("[" + valid + #", {"id": "bad", "table": "accounts_user"}]"#)
+        #expect(mixed.status == 202)
+        #expect((try mixed.json()["events"] as? [[String: Any]])?.map { $0["decision"] as? String } == ["enqueued", "rejected"])
         #expect(await ServeProcess.eventually { !app.exists("avatars/old.jpg") })
     }
 
@@ -172,7 +175,7 @@ struct ServeWebhookTests {
              {"id": "b", "table": "forum_post", "column": "image", "op": "delete", "key": "2", "old": "forum/x.png"}]
             """
         let posted = try await serve.request("POST", "/v1/events", body: Data(events.utf8), headers: ["Content-Type": "application/json"])
-        #expect(posted.status == 200, "\(posted.body)")
+        #expect(posted.status == 202, "\(posted.body)")
         #expect(await ServeProcess.eventually(20) { receiver.requests.count >= 2 }, "one refused, then delivered: \(serve.stderr)")
         let delivered = try #require(receiver.requests.last)
         let expected = HMAC<SHA256>.authenticationCode(for: delivered.body, using: SymmetricKey(data: Data("k3y".utf8))).map { String(format: "%02x", $0) }.joined()

@@ -74,8 +74,15 @@ struct EventProcessor {
                     return EventDecision(event: entry.event, decision: "kept", reason: "still referenced by \(first.table).\(first.column) key \(first.key)\(more)", items: [])
                 }
                 let mediaClass = config.classes[classIndex]
+                // Only files inside the class's own paths (and not excluded) are ever candidates:
+                // an event naming any other file of the tree removes nothing.
+                guard mediaClass.claims(path) else {
+                    return EventDecision(
+                        event: entry.event, decision: "refused",
+                        reason: "'\(path)' is outside the paths of class '\(mediaClass.name)' or excluded; nothing is removed", items: [])
+                }
                 var items = [NewQueueItem(path: path, className: mediaClass.name, reason: why, notBefore: notBefore)]
-                for derivative in finder.existing(for: path, patterns: mediaClass.derivatives) {
+                for derivative in finder.existing(for: path, patterns: mediaClass.derivatives) where mediaClass.claims(derivative) {
                     items.append(NewQueueItem(path: derivative, className: mediaClass.name, reason: "derivative of \(path)", notBefore: notBefore))
                 }
                 let reason = items.count == 1 ? why : "\(why); with \(items.count - 1) derivative\(items.count == 2 ? "" : "s")"

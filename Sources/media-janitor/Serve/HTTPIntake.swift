@@ -104,9 +104,18 @@ struct HTTPIntake {
         }
         for (decision, group) in Dictionary(grouping: lines, by: \.decision) { sidecar.metrics.event(channel: "http", decision: decision, count: group.count) }
         if lines.contains(where: { $0.queued > 0 }) { sidecar.queueDoorbell.ring() }
-        let rejected = lines.contains { $0.decision == "rejected" }
+        // DESIGN 3: 202 once every accepted event is stored (rejected ones marked in the body);
+        // a request with no valid event is 400, or 422 when only the safety rules refused paths.
+        let status: HTTPResponse.Status
+        if !batch.events.isEmpty {
+            status = .accepted
+        } else if !batch.rejected.isEmpty, batch.rejected.allSatisfy({ $0.error.kind == .refusedPath }) {
+            status = .unprocessableContent
+        } else {
+            status = .badRequest
+        }
         return Response(
-            status: rejected ? .badRequest : .ok, headers: [.contentType: "application/json"],
+            status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(string: EventOutput.render(lines, json: true))))
     }
 

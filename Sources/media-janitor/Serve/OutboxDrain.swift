@@ -19,7 +19,8 @@ struct OutboxDrain: Service {
             var seen = -1
             var lastDrain = ContinuousClock.now
             var warned = false
-            while !stop.isSet {
+            // Cancelled (another service failed and the group is stopping): leave too.
+            while !stop.isSet && !Task.isCancelled {
                 do {
                     let version = try await sidecar.onIntake { try hooks.dataVersion() }
                     if version != seen || ContinuousClock.now - lastDrain > .seconds(2) {

@@ -13,7 +13,8 @@ struct QueueWorker: Service {
 
     func run() async throws {
         try await withGracefulShutdownHandler {
-            while !stop.isSet {
+            // Cancelled (another service failed and the group is stopping): leave too.
+            while !stop.isSet && !Task.isCancelled {
                 do {
                     _ = try await drain(batchSize: sidecar.config.defaults.batchSize)
                 } catch {

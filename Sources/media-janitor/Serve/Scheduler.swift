@@ -25,7 +25,8 @@ struct Scheduler: Service {
         }
         var due = intervals.map { ($0.0, $0.1, Date().addingTimeInterval($0.1.timeInterval)) }
         await withGracefulShutdownHandler {
-            while !stop.isSet {
+            // Cancelled (another service failed and the group is stopping): leave too.
+            while !stop.isSet && !Task.isCancelled {
                 // A class past its size cap does not wait for the schedule.
                 let capped = caps.take()
                 if !capped.isEmpty { await perform(.retention(capped)) }
