@@ -1,5 +1,5 @@
 # The two commands of the README's quick start, and the benchmarks.
-.PHONY: demo test bench bench-queue bench-retention deps build
+.PHONY: demo test bench bench-queue bench-retention bench-serve screenshot deps build
 
 deps:
 	@bash scripts/install-deps.sh
@@ -30,3 +30,14 @@ bench-queue: deps
 # `make bench-retention` (1,000,000 rows) or `make bench-retention ARGS="--rows 100000"`.
 bench-retention: deps
 	bash Benchmarks/retention-bench.sh $(ARGS)
+
+# `serve` under HTTP load: delete events for 20,000 files over 4 keep-alive connections,
+# events/s, removals/s and POST-to-removal latency, beside `find -delete`:
+# `make bench-serve` or `make bench-serve ARGS="--batch 100 --connections 8"`.
+bench-serve: deps
+	bash Benchmarks/serve-bench.sh $(ARGS)
+
+# docs/status-page.png: the status page of `serve` on the sample app, taken with headless
+# Chromium (installed with apt-get when missing).
+screenshot: deps
+	bash scripts/status-screenshot.sh $(ARGS)
