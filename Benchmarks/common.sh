@@ -53,3 +53,55 @@ bench_build() {
     done
     [[ -x $janitor ]] || die "media-janitor not found in $bin"
 }
+
+# bench_field FILE KEY: the value of KEY=... in a fixture marker file.
+bench_field() {
+    awk -F= -v key="$2" '$1 == key { print substr($0, length(key) + 2); found = 1; exit } END { if (!found) exit 1 }' "$1"
+}
+
+# Timing helpers: `clock` sets REPLY to the time in seconds; `elapsed A B` and
+# `per_second COUNT SECONDS` print figures.
+if [[ -n ${EPOCHREALTIME:-} ]]; then
+    clock() { REPLY=$EPOCHREALTIME; }
+else
+    clock() { REPLY=$(date +%s.%N); }
+fi
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+per_second() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+
+# bench_orphan_tree FIXTURE PRISTINE FILES SEED COPIES: a pristine tree of FILES files no row
+# references, made by scan-fixture (reused when PRISTINE already holds the same one), with
+# room checked for COPIES trees at once. Sets `generated`, `expected_bytes`, `leaf_dirs` and
+# `classes_yaml` (the classes of the generated config).
+bench_orphan_tree() {
+    local fixture=$1 pristine=$2 files=$3 seed=$4 copies=$5
+    local marker=$pristine/scan-fixture.txt work
+    work=$(dirname "$pristine")
+    if [[ -f $marker && -d $pristine/media ]] && [[ $(bench_field "$marker" files) == "$files" \
+            && $(bench_field "$marker" expected_orphans) == "$files" && $(bench_field "$marker" seed) == "$seed" ]]; then
+        log "reusing the pristine tree in $pristine"
+        generated="reused"
+    else
+        rm -rf -- "$pristine"
+        # Each file takes one 4 KiB block (or none) plus an inode; COPIES trees exist at once.
+        local need_kb=$((files * 6 * copies)) avail_kb avail_inodes
+        avail_kb=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
+        avail_inodes=$(df -Pi "$work" | awk 'NR == 2 { print $4 }')
+        if [[ $avail_kb =~ ^[0-9]+$ ]] && ((avail_kb < need_kb)); then
+            die "$work: $((avail_kb / 1024)) MB free, about $((need_kb / 1024)) MB needed for $copies trees of $files files"
+        fi
+        if [[ $avail_inodes =~ ^[0-9]+$ ]] && ((avail_inodes < copies * files + 10000)); then
+            die "$work: $avail_inodes inodes free, $((copies * files)) needed"
+        fi
+        log "generating $files files (none referenced) in $pristine"
+        "$fixture" "$pristine" --files "$files" --referenced 0 --thumbnails 0 --seed "$seed" --quiet \
+            || die "scan-fixture failed"
+        generated="generated in $(bench_field "$marker" generate_seconds)s"
+    fi
+    [[ $(bench_field "$marker" total_files) == "$files" && $(bench_field "$marker" expected_orphans) == "$files" ]] \
+        || die "the fixture in $pristine is not $files unreferenced files (see $marker)"
+    expected_bytes=$(bench_field "$marker" expected_bytes)
+    leaf_dirs=$(bench_field "$marker" leaf_directories)
+    classes_yaml=$(awk '/^classes:/ { on = 1 } on' "$pristine/janitor.yml")
+    [[ -n $classes_yaml ]] || die "no 'classes:' section in $pristine/janitor.yml"
+}

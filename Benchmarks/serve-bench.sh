@@ -133,45 +133,7 @@ load=$(dirname "$janitor")/serve-load
 # --- the pristine tree ---------------------------------------------------------------------
 pristine=$work/pristine
 marker=$pristine/scan-fixture.txt
-field() {   # field FILE KEY: the value of KEY=... in FILE
-    awk -F= -v key="$2" '$1 == key { print substr($0, length(key) + 2); found = 1; exit } END { if (!found) exit 1 }' "$1"
-}
-if [[ -f $marker && -d $pristine/media ]] && [[ $(field "$marker" files) == "$files" \
-        && $(field "$marker" expected_orphans) == "$files" && $(field "$marker" seed) == "$seed" ]]; then
-    log "reusing the pristine tree in $pristine"
-    generated="reused"
-else
-    rm -rf -- "$pristine"
-    # Each file takes one 4 KiB block (or none) plus an inode; 3 copies exist at once.
-    need_kb=$((files * 6 * 3))
-    avail_kb=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')
-    avail_inodes=$(df -Pi "$work" | awk 'NR == 2 { print $4 }')
-    if [[ $avail_kb =~ ^[0-9]+$ ]] && ((avail_kb < need_kb)); then
-        die "$work: $((avail_kb / 1024)) MB free, about $((need_kb / 1024)) MB needed for 3 trees of $files files"
-    fi
-    if [[ $avail_inodes =~ ^[0-9]+$ ]] && ((avail_inodes < 3 * files + 10000)); then
-        die "$work: $avail_inodes inodes free, $((3 * files)) needed"
-    fi
-    log "generating $files files (none referenced) in $pristine"
-    "$fixture" "$pristine" --files "$files" --referenced 0 --thumbnails 0 --seed "$seed" --quiet \
-        || die "scan-fixture failed"
-    generated="generated in $(field "$marker" generate_seconds)s"
-fi
-[[ $(field "$marker" total_files) == "$files" && $(field "$marker" expected_orphans) == "$files" ]] \
-    || die "the fixture in $pristine is not $files unreferenced files (see $marker)"
-expected_bytes=$(field "$marker" expected_bytes)
-leaf_dirs=$(field "$marker" leaf_directories)
-classes_yaml=$(awk '/^classes:/ { on = 1 } on' "$pristine/janitor.yml")
-[[ -n $classes_yaml ]] || die "no 'classes:' section in $pristine/janitor.yml"
-
-# --- timing --------------------------------------------------------------------------------
-if [[ -n ${EPOCHREALTIME:-} ]]; then
-    clock() { REPLY=$EPOCHREALTIME; }
-else
-    clock() { REPLY=$(date +%s.%N); }
-fi
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-per_second() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+bench_orphan_tree "$fixture" "$pristine" "$files" "$seed" 3
 
 # --- the run directories -------------------------------------------------------------------
 base=$work/run
@@ -328,7 +290,7 @@ serve_pid=""
 cd "$work"
 
 # --- checks --------------------------------------------------------------------------------
-value() { field "$summary" "$1" 2>/dev/null || echo "?"; }
+value() { bench_field "$summary" "$1" 2>/dev/null || echo "?"; }
 problems=()
 [[ $(value accepted) == "$files" ]] || problems+=("$(value accepted) of $files events were accepted (HTTP 202); statuses $(value http_statuses), transport errors $(value transport_errors)")
 [[ $(value enqueued) == "$files" ]] || problems+=("$(value enqueued) of $files events were enqueued")
