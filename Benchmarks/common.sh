@@ -105,3 +105,25 @@ bench_orphan_tree() {
     classes_yaml=$(awk '/^classes:/ { on = 1 } on' "$pristine/janitor.yml")
     [[ -n $classes_yaml ]] || die "no 'classes:' section in $pristine/janitor.yml"
 }
+
+# Rows that reference paths not in the tree (so nothing is kept), spread like the fixture's:
+# half gallery_photo.image, a quarter docs_document.file, a quarter accounts_user.avatar.
+bench_app_rows() {   # bench_app_rows DB M
+    local db=$1 m=$2
+    ((m > 0)) || return 0
+    local users=$((m / 4)) photos=$((m / 2)) documents=$((m - m / 4 - m / 2))
+    sqlite3 "$db" <<SQL
+PRAGMA synchronous = OFF;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $users)
+INSERT INTO accounts_user (id, username, email, avatar, cover_image, date_joined)
+SELECT i, 'bench' || i, 'bench' || i || '@example.com', printf('avatars/zz/user_%d_kept.jpg', i), NULL, '2023-01-01 10:00:00' FROM n WHERE $users > 0;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $photos)
+INSERT INTO gallery_photo (id, owner_id, image, caption, created_at)
+SELECT i, 1, printf('uploads/images/zz/zz/zzzz%08x-kept.jpg', i), 'Photo ' || i, '2023-01-01 10:00:00' FROM n WHERE $photos > 0;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $documents)
+INSERT INTO docs_document (id, owner_id, title, file, uploaded_at)
+SELECT i, 1, 'Document ' || i, printf('documents/1999/01/kept_%07d.pdf', i), '2023-01-01 10:00:00' FROM n WHERE $documents > 0;
+COMMIT;
+SQL
+}

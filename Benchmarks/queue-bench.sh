@@ -184,27 +184,6 @@ write_config() {   # write_config FILE MODE BATCH_SIZE(empty: default)
     } > "$1"
 }
 
-# Rows that reference paths not in the tree (so nothing is kept), spread like the fixture's:
-# half gallery_photo.image, a quarter docs_document.file, a quarter accounts_user.avatar.
-add_app_rows() {   # add_app_rows DB M
-    local db=$1 m=$2
-    ((m > 0)) || return 0
-    local users=$((m / 4)) photos=$((m / 2)) documents=$((m - m / 4 - m / 2))
-    sqlite3 "$db" <<SQL
-PRAGMA synchronous = OFF;
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $users)
-INSERT INTO accounts_user (id, username, email, avatar, cover_image, date_joined)
-SELECT i, 'bench' || i, 'bench' || i || '@example.com', printf('avatars/zz/user_%d_kept.jpg', i), NULL, '2023-01-01 10:00:00' FROM n WHERE $users > 0;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $photos)
-INSERT INTO gallery_photo (id, owner_id, image, caption, created_at)
-SELECT i, 1, printf('uploads/images/zz/zz/zzzz%08x-kept.jpg', i), 'Photo ' || i, '2023-01-01 10:00:00' FROM n WHERE $photos > 0;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $documents)
-INSERT INTO docs_document (id, owner_id, title, file, uploaded_at)
-SELECT i, 1, 'Document ' || i, printf('documents/1999/01/kept_%07d.pdf', i), '2023-01-01 10:00:00' FROM n WHERE $documents > 0;
-COMMIT;
-SQL
-}
 
 copy_tree() {   # copy_tree DEST: a real copy (not hard links: they would share inodes)
     mkdir -p -- "$1"
@@ -217,7 +196,7 @@ copy_tree() {   # copy_tree DEST: a real copy (not hard links: they would share 
 prepare_janitor_dir() {   # prepare_janitor_dir DIR MODE
     copy_tree "$1"
     cp -- "$pristine/app.sqlite3" "$1/app.sqlite3"
-    add_app_rows "$1/app.sqlite3" "$app_rows"
+    bench_app_rows "$1/app.sqlite3" "$app_rows"
     write_config "$1/janitor.yml" "$2" "$batch_size"
     write_config "$1/janitor-fill.yml" "$2" 1
 }

@@ -150,26 +150,7 @@ copy_tree "$base/find"
 copy_tree "$base/serve"
 dir=$base/serve
 cp -- "$pristine/app.sqlite3" "$dir/app.sqlite3"
-
-# Rows that reference paths not in the tree (so nothing is kept), spread like the fixture's:
-# half gallery_photo.image, a quarter docs_document.file, a quarter accounts_user.avatar.
-if ((app_rows > 0)); then
-    users=$((app_rows / 4)) photos=$((app_rows / 2)) documents=$((app_rows - app_rows / 4 - app_rows / 2))
-    sqlite3 "$dir/app.sqlite3" <<SQL || fail "adding $app_rows rows to $dir/app.sqlite3 failed"
-PRAGMA synchronous = OFF;
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $users)
-INSERT INTO accounts_user (id, username, email, avatar, cover_image, date_joined)
-SELECT i, 'bench' || i, 'bench' || i || '@example.com', printf('avatars/zz/user_%d_kept.jpg', i), NULL, '2023-01-01 10:00:00' FROM n WHERE $users > 0;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $photos)
-INSERT INTO gallery_photo (id, owner_id, image, caption, created_at)
-SELECT i, 1, printf('uploads/images/zz/zz/zzzz%08x-kept.jpg', i), 'Photo ' || i, '2023-01-01 10:00:00' FROM n WHERE $photos > 0;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $documents)
-INSERT INTO docs_document (id, owner_id, title, file, uploaded_at)
-SELECT i, 1, 'Document ' || i, printf('documents/1999/01/kept_%07d.pdf', i), '2023-01-01 10:00:00' FROM n WHERE $documents > 0;
-COMMIT;
-SQL
-fi
+bench_app_rows "$dir/app.sqlite3" "$app_rows" || fail "adding $app_rows rows to $dir/app.sqlite3 failed"
 
 cat > "$dir/janitor.yml" <<YAML
 # Written by Benchmarks/serve-bench.sh: every event frees a file; removal is an unlink at once.
