@@ -12,10 +12,11 @@ demo: build
 	bash samples/make-sample.sh
 	cd samples && ../.build/debug/media-janitor check && ../.build/debug/media-janitor scan && ../.build/debug/media-janitor retention --dry-run --top 5
 
-# The whole test suite.
+# The whole test suite, beside a throwaway PostgreSQL server (installed with apt-get when
+# missing, started on a loopback port in a temporary directory, stopped afterwards).
 test: deps
 	swift build --build-tests
-	swift test
+	bash scripts/with-postgres.sh swift test
 
 # Scan time against `find` on a generated tree: `make bench` (200,000 files) or
 # `make bench ARGS=--million`.

@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -28,14 +29,25 @@ let package = Package(
             name: "JanitorReports",
             dependencies: ["JanitorCore"]
         ),
+        // One blocking PostgreSQL connection over postgres-nio, shared by the store and the
+        // app-database readers; the only importer of PostgresNIO.
+        .target(
+            name: "JanitorPostgres",
+            dependencies: [
+                "JanitorCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "JanitorStore",
-            dependencies: ["JanitorCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["JanitorCore", "JanitorPostgres", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .target(
             name: "JanitorSources",
             dependencies: [
                 "JanitorCore",
+                "JanitorPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,6 +74,8 @@ let package = Package(
         ),
         .executableTarget(name: "scan-fixture", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/ScanFixture"),
         .executableTarget(name: "serve-load", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Benchmarks/ServeLoad"),
+        // What the test targets share: the PostgreSQL server of the run, one database per test.
+        .target(name: "JanitorTestSupport", dependencies: ["JanitorCore", "JanitorPostgres"], path: "Tests/JanitorTestSupport"),
         .testTarget(name: "JanitorCoreTests", dependencies: ["JanitorCore"]),
         .testTarget(
             name: "JanitorReportsTests",
@@ -69,16 +83,16 @@ let package = Package(
             // Golden files are read and (with RECORD=1) rewritten in the source tree via #filePath.
             exclude: ["Expected"]
         ),
-        .testTarget(name: "JanitorStoreTests", dependencies: ["JanitorStore", "JanitorCore"]),
+        .testTarget(name: "JanitorStoreTests", dependencies: ["JanitorStore", "JanitorCore", "JanitorPostgres", "JanitorTestSupport"]),
         .testTarget(
             name: "JanitorSourcesTests",
-            dependencies: ["JanitorSources", "JanitorCore", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["JanitorSources", "JanitorCore", "JanitorPostgres", "JanitorTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "JanitorWatchTests", dependencies: ["JanitorWatch", "JanitorCore"]),
         .testTarget(
             name: "MediaJanitorTests",
             dependencies: [
-                "media-janitor", "JanitorCore", "JanitorSources", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                "media-janitor", "JanitorCore", "JanitorSources", "JanitorPostgres", "JanitorTestSupport", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ],

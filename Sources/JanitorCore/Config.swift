@@ -112,6 +112,9 @@ public struct Defaults: Sendable, Hashable {
     public var maxAttempts: Int = 5
     /// Queue items taken per batch.
     public var batchSize: Int = 100
+    /// With a shared PostgreSQL store, how long a janitor's claim on queue items lasts without
+    /// renewal; items of a janitor that stopped answering return to the queue after it.
+    public var lease: Seconds = Seconds(60)
 
     /// Creates the built-in defaults.
     public init() {}

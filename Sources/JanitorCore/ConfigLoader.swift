@@ -30,7 +30,7 @@ public struct ConfigLoader: Sendable {
 
     static let topKeys = ["version", "media_root", "database", "state", "include", "defaults", "safety", "classes", "serve", "schedule"]
     static let includeKeys = ["classes"]
-    static let defaultsKeys = ["grace", "delay", "quarantine", "quarantine_dir", "max_attempts", "batch_size"]
+    static let defaultsKeys = ["grace", "delay", "quarantine", "quarantine_dir", "max_attempts", "batch_size", "lease"]
     static let safetyKeys = ["max_delete_fraction", "max_delete_bytes", "refuse_empty_references"]
     static let classKeys = ["paths", "exclude", "references", "on_replace", "on_delete", "derivatives", "retention", "grace"]
     static let referenceKeys = ["table", "column", "key", "created", "owner", "group", "size"]
@@ -116,6 +116,9 @@ public struct ConfigLoader: Sendable {
             }
             if let v = mapping["max_attempts"], let n = reader.positiveInt(v.value, "defaults.max_attempts") { defaults.maxAttempts = n }
             if let v = mapping["batch_size"], let n = reader.positiveInt(v.value, "defaults.batch_size") { defaults.batchSize = n }
+            if let v = mapping["lease"], let d = reader.duration(v.value, "defaults.lease") {
+                if d.value > 0 { defaults.lease = d } else { reader.error("defaults.lease must be longer than 0s; a claim needs time to finish its batch (the default is 60s)", id: "config.invalid-value", at: v.value) }
+            }
         }
         var safety = Safety()
         if let entry = top["safety"], let mapping = reader.mapping(entry.value, "safety") {

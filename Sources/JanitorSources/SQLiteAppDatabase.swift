@@ -8,10 +8,11 @@ import JanitorCore
 /// References are streamed column by column with one statement each, stepping SQLite
 /// directly and handing each value's bytes to the `ReferenceSet` without copying: never one
 /// query per file.
-public struct SQLiteAppDatabase: Sendable {
+public struct SQLiteAppDatabase: AppDatabase {
     /// The absolute path of the database file.
     public let path: String
     let queue: DatabaseQueue
+    public var location: String { "sqlite:\(path)" }
 
     /// Opens a database read-only; a missing file is a configuration error.
     public init(path: String) throws(SourceError) {
@@ -60,13 +61,6 @@ public struct SQLiteAppDatabase: Sendable {
         } catch {
             throw .database(location: "sqlite:\(path)", reason: "\(error)")
         }
-    }
-
-    /// Checks that every table and column the classes name exists; one diagnostic per problem,
-    /// at the reference's place in the config, listing what exists.
-    public func checkSchema(_ classes: [MediaClass]) throws(SourceError) -> [Diagnostic] {
-        let tables = try schema()
-        return SchemaCheck.diagnose(classes, tables: tables, location: "sqlite:\(path)")
     }
 
     /// Streams every path-holding column into `references`.

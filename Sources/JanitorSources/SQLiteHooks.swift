@@ -8,7 +8,7 @@ import JanitorCore
 /// Rolled-back changes never reach the outbox; bulk updates, raw SQL and foreign-key cascades
 /// do. Triggers are named `janitor_<table>_<column>_update` and `…_delete`, and their SQL is
 /// deterministic, so `status` can tell an installed trigger from a missing or stale one.
-public struct SQLiteHooks: Sendable {
+public struct SQLiteHooks: AppHooks {
     /// The absolute path of the database file.
     public let path: String
     let queue: DatabaseQueue
@@ -87,7 +87,7 @@ public struct SQLiteHooks: Sendable {
 
     /// SQLite's change counter for this connection: it moves whenever another connection (the
     /// app) commits, so a drain can wake on it instead of re-reading the outbox.
-    public func dataVersion() throws(SourceError) -> Int {
+    public func changeCount() throws(SourceError) -> Int {
         try read { db in try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
     }
 

@@ -6,20 +6,10 @@ import JanitorCore
 /// Changes the app's rows for retention (`row_action`) and puts archived rows back, on a
 /// read-write connection with foreign keys enforced: a row the app's own constraints protect
 /// is refused with the database's reason instead of left dangling.
-public struct SQLiteRowWriter: Sendable {
+public struct SQLiteRowWriter: AppRowWriter {
     /// The absolute path of the database file.
     public let path: String
     let queue: DatabaseQueue
-
-    /// What `restore` found.
-    public enum Restoration: Sendable, Hashable {
-        /// The row is back.
-        case restored
-        /// A row with that key holds exactly the archived values (restored before).
-        case alreadyThere
-        /// A different row holds that key; nothing was written.
-        case conflict
-    }
 
     /// Opens a database read-write; a missing file is a configuration error.
     public init(path: String) throws(SourceError) {
@@ -32,10 +22,10 @@ public struct SQLiteRowWriter: Sendable {
     /// Runs `body` in one `BEGIN IMMEDIATE` transaction of the app's database: what it reads
     /// stays true until it commits, since no other writer can start meanwhile. A throw rolls
     /// every change back.
-    public func inTransaction<T>(_ body: (RowTransaction) throws -> T) throws -> T {
+    public func inTransaction<T>(_ body: (any RowTransaction) throws -> T) throws -> T {
         var result: T?
         try queue.inTransaction(.immediate) { db in
-            result = try body(RowTransaction(db: db))
+            result = try body(SQLiteRowTransaction(db: db))
             return .commit
         }
         return result!
@@ -136,7 +126,7 @@ public struct SQLiteRowWriter: Sendable {
 }
 
 /// The app's database inside a `SQLiteRowWriter` transaction.
-public struct RowTransaction {
+struct SQLiteRowTransaction: RowTransaction {
     let db: Database
 
     /// The whole stored rows of `keys`, as `archive` saves them.

@@ -14,7 +14,7 @@ struct QueueStoreTests {
 
     @Test("an event id is recorded once; delivered again it is a duplicate and queues nothing")
     func idempotent() throws {
-        let store = try StateStore()
+        let store = try SQLiteStateStore()
         let item = NewQueueItem(path: "a/b.jpg", className: "c", reason: "row deleted", notBefore: now)
         #expect(try store.record(event("e1"), source: "http", decision: "enqueued", reason: "x", queue: [item], now: now) == .recorded(queued: [1]))
         #expect(try store.record(event("e1"), source: "http", decision: "enqueued", reason: "x", queue: [item], now: now) == .duplicate(previousDecision: "enqueued"))
@@ -26,7 +26,7 @@ struct QueueStoreTests {
 
     @Test("delay: an item is not claimed before not_before")
     func delay() throws {
-        let store = try StateStore()
+        let store = try SQLiteStateStore()
         _ = try store.enqueue([NewQueueItem(path: "a.jpg", className: "c", reason: "r", notBefore: now.addingTimeInterval(60))], source: "clean", now: now)
         #expect(try store.claimDue(limit: 10, now: now).isEmpty)
         #expect(try store.claimDue(limit: 10, now: now.addingTimeInterval(61)).map(\.path) == ["a.jpg"])
@@ -34,7 +34,7 @@ struct QueueStoreTests {
 
     @Test("failures back off exponentially, then dead-letter at max_attempts")
     func backoff() throws {
-        let store = try StateStore()
+        let store = try SQLiteStateStore()
         _ = try store.enqueue([NewQueueItem(path: "a.jpg", className: "c", reason: "r", notBefore: now)], source: "clean", now: now)
         var clock = now
         var delays: [TimeInterval] = []
@@ -62,7 +62,7 @@ struct QueueStoreTests {
 
     @Test("a removal is recorded exactly once per item, even if finishing is repeated")
     func exactlyOnce() throws {
-        let store = try StateStore()
+        let store = try SQLiteStateStore()
         _ = try store.enqueue([NewQueueItem(path: "a.jpg", className: "c", reason: "r", notBefore: now)], source: "clean", now: now)
         let item = try #require(try store.claimDue(limit: 1, now: now).first)
         try store.finish(item, outcome: "quarantined", removedBytes: 10, quarantinePath: "/q/1-a.jpg", now: now)
@@ -73,7 +73,7 @@ struct QueueStoreTests {
 
     @Test("queue stats report pending, oldest, newest, attempts and dead")
     func stats() throws {
-        let store = try StateStore()
+        let store = try SQLiteStateStore()
         _ = try store.enqueue([NewQueueItem(path: "a.jpg", className: "c", reason: "r", notBefore: now)], source: "clean", now: now)
         _ = try store.enqueue([NewQueueItem(path: "b.jpg", className: "c", reason: "r", notBefore: now)], source: "clean", now: now.addingTimeInterval(5))
         let stats = try store.queueStats()

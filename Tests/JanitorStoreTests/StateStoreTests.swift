@@ -18,7 +18,7 @@ struct StateStoreTests {
 
     @Test("audits are recorded and listed newest first with their totals")
     func audits() throws {
-        let store = try StateStore()
+        let store = try SQLiteStateStore()
         try store.recordAudit(report(at: 1_000, orphans: 5), classes: [])
         try store.recordAudit(report(at: 2_000, orphans: 3), classes: ["avatars"])
         let audits = try store.audits()
@@ -33,9 +33,9 @@ struct StateStoreTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("janitor-store-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("nested/state.sqlite3").path
-        try StateStore(path: path).recordAudit(report(at: 1, orphans: 1), classes: [])
+        try SQLiteStateStore(path: path).recordAudit(report(at: 1, orphans: 1), classes: [])
         // Reopening keeps the data and applies no migration twice.
-        let reopened = try StateStore(path: path)
+        let reopened = try SQLiteStateStore(path: path)
         #expect(try reopened.audits().count == 1)
         let applied = try DatabaseQueue(path: path).read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
         #expect(applied == ["v1-audits", "v2-events-queue-removals", "v3-retention", "v4-seen-files"])
@@ -44,7 +44,7 @@ struct StateStoreTests {
     @Test("a store that cannot be created says which setting to check")
     func unwritable() {
         do {
-            _ = try StateStore(path: "/proc/janitor/state.sqlite3")
+            _ = try SQLiteStateStore(path: "/proc/janitor/state.sqlite3")
             Issue.record("created a store under /proc")
         } catch {
             #expect(error.description.hasPrefix("cannot open the janitor's store '/proc/janitor/state.sqlite3': "))

@@ -45,32 +45,27 @@ struct CheckCommand: AsyncParsableCommand {
             facts.append("quarantine: \(quarantineMove(config))")
         }
 
-        switch config.database {
-        case .postgres(let url):
-            diagnostics.append(Diagnostic(.error, "database '\(url.redacted)': this build reads SQLite app databases only; use 'database: sqlite:PATH'", id: "world.database", at: nil))
-        case .sqlite(let databasePath):
-            do {
-                let database = try SQLiteAppDatabase(path: databasePath)
-                diagnostics += try database.checkSchema(config.classes)
-                facts.append("database: sqlite:\(databasePath)")
-                let columns = ReferenceSet.columns(of: config.classes).map(\.reference)
-                let hooks = try SQLiteHooks(path: databasePath).status(columns)
-                if hooks.isCurrent {
-                    facts.append("hooks: installed and current (\(hooks.pendingRows) event\(hooks.pendingRows == 1 ? "" : "s") waiting in the outbox)")
-                } else if !hooks.outboxExists && hooks.columns.allSatisfy({ $0.state == .missing }) {  // never installed
-                    facts.append("hooks: not installed")
-                } else {
-                    let problems = hooks.columns.filter { $0.state != .installed }.map { "\($0.name) \($0.state.rawValue)" } + hooks.extraTriggers.map { "extra trigger \($0)" }
-                    facts.append("hooks: not current (\(problems.joined(separator: ", ")))")
-                }
-                let neverInstalled = !hooks.outboxExists && hooks.columns.allSatisfy { $0.state == .missing }
-                if !hooks.isCurrent && (requireHooks || !neverInstalled) {
-                    let advice = hooks.advice.joined(separator: "; ")
-                    diagnostics.append(Diagnostic(requireHooks ? .error : .warning, "database hooks are not installed and current; \(advice.isEmpty ? "run 'media-janitor hooks install'" : advice)", id: "world.hooks", at: nil))
-                }
-            } catch {
-                diagnostics.append(Diagnostic(.error, error.description, id: "world.database", at: nil))
+        do {
+            let database = try Workspace.appDatabase(config.database)
+            diagnostics += try database.checkSchema(config.classes)
+            facts.append("database: \(database.location)")
+            let columns = ReferenceSet.columns(of: config.classes).map(\.reference)
+            let hooks = try Workspace.hooks(config.database).status(columns)
+            if hooks.isCurrent {
+                facts.append("hooks: installed and current (\(hooks.pendingRows) event\(hooks.pendingRows == 1 ? "" : "s") waiting in the outbox)")
+            } else if !hooks.outboxExists && hooks.columns.allSatisfy({ $0.state == .missing }) {  // never installed
+                facts.append("hooks: not installed")
+            } else {
+                let problems = hooks.columns.filter { $0.state != .installed }.map { "\($0.name) \($0.state.rawValue)" } + hooks.extraTriggers.map { "extra trigger \($0)" }
+                facts.append("hooks: not current (\(problems.joined(separator: ", ")))")
             }
+            let neverInstalled = !hooks.outboxExists && hooks.columns.allSatisfy { $0.state == .missing }
+            if !hooks.isCurrent && (requireHooks || !neverInstalled) {
+                let advice = hooks.advice.joined(separator: "; ")
+                diagnostics.append(Diagnostic(requireHooks ? .error : .warning, "database hooks are not installed and current; \(advice.isEmpty ? "run 'media-janitor hooks install'" : advice)", id: "world.hooks", at: nil))
+            }
+        } catch {
+            diagnostics.append(Diagnostic(.error, error.description, id: "world.database", at: nil))
         }
         facts.append("state: \(config.state)")
         diagnostics.sort { ($0.severity == .error ? 0 : 1) < ($1.severity == .error ? 0 : 1) }

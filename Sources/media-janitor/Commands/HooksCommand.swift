@@ -12,15 +12,8 @@ struct HooksCommand: AsyncParsableCommand {
         abstract: "Install, inspect and drain the database hooks (triggers and outbox).",
         subcommands: [Install.self, Uninstall.self, Status.self, Drain.self])
 
-    static func open(_ workspace: Workspace) throws(CommandFailure) -> SQLiteHooks {
-        guard case .sqlite(let path) = workspace.config.database else {
-            throw .usage("hooks for PostgreSQL app databases are not in this build; use an SQLite 'database'")
-        }
-        do {
-            return try SQLiteHooks(path: path)
-        } catch {
-            throw error.failure
-        }
+    static func open(_ workspace: Workspace) throws(CommandFailure) -> any AppHooks {
+        try workspace.openHooks()
     }
 
     static func columns(_ workspace: Workspace) -> [ReferenceColumn] {

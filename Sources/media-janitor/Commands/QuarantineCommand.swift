@@ -52,7 +52,7 @@ struct QuarantineCommand: AsyncParsableCommand {
                     guard let date = Self.time(since) else {
                         throw CommandFailure.usage("invalid time '\(since)' for --since; write 2026-11-21T10:00:00Z or a duration such as 2h")
                     }
-                    records = try store.restorable(since: date)
+                    records = try store.restorable(id: nil, path: nil, since: date)
                 } else {
                     records = try store.restorable(id: id)
                 }
@@ -140,7 +140,7 @@ enum RemovalOutput {
 /// quarantine directory, each marked purged in the manifest. Shared by `quarantine purge` and
 /// the scheduler of `serve`.
 enum QuarantinePurge {
-    static func run(config: JanitorConfig, store: StateStore, olderThan age: Seconds, now: Date = Date()) throws(CommandFailure) -> (purged: Int, bytes: Int64) {
+    static func run(config: JanitorConfig, store: any StateStore, olderThan age: Seconds, now: Date = Date()) throws(CommandFailure) -> (purged: Int, bytes: Int64) {
         var purged = 0
         var bytes: Int64 = 0
         do {

@@ -89,7 +89,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                 let store = try workspace.openStore()
                 var records: [ArchiveRecord] = []
                 for name in classOptions.classes.isEmpty ? [nil] : classOptions.classes.map(Optional.some) {
-                    records += try store.archivedRows(className: name, includeRestored: all, limit: limit)
+                    records += try store.archivedRows(id: nil, className: name, includeRestored: all, limit: limit)
                 }
                 try Console.write(format == .json ? ArchiveOutput.json(records) : ArchiveOutput.text(records), to: nil)
             }
@@ -112,7 +112,7 @@ struct ArchiveCommand: AsyncParsableCommand {
                 let workspace = try Workspace.load(common)
                 if let className { _ = try workspace.selectedClasses([className]) }
                 let store = try workspace.openStore()
-                let records = try store.archivedRows(id: id, className: className, limit: Int.max)
+                let records = try store.archivedRows(id: id, className: className, includeRestored: false, limit: Int.max)
                 guard !records.isEmpty else { throw CommandFailure.usage("no archived row matches; see 'media-janitor archive list'") }
                 let writer = try workspace.openRowWriter()
                 var failures = 0

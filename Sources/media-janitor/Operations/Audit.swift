@@ -63,11 +63,11 @@ enum Audit {
     /// Files the sidecar's watcher first saw within the longest grace, from the store when there
     /// is one (an audit never creates the store just to read it).
     static func recentlySeen(_ config: JanitorConfig, now: Date) -> [String: Date] {
-        guard case .sqlite(let path) = config.state, FileManager.default.fileExists(atPath: path) else { return [:] }
+        if case .sqlite(let path) = config.state, !FileManager.default.fileExists(atPath: path) { return [:] }
         let longest = config.classes.map(\.grace.timeInterval).max() ?? 0
         guard longest > 0 else { return [:] }
         do {
-            return try StateStore(path: path).seen(since: now.addingTimeInterval(-longest))
+            return try Workspace.store(config).seen(since: now.addingTimeInterval(-longest))
         } catch {
             Console.warning("cannot read first-seen times from the store: \(error); grace counts from mtimes only")
             return [:]

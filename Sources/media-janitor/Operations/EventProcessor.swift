@@ -7,12 +7,12 @@ import JanitorStore
 /// what may go; the app's database says whether anything still holds it.
 struct EventProcessor {
     let config: JanitorConfig
-    let store: StateStore
-    let database: SQLiteAppDatabase
+    let store: any StateStore
+    let database: any AppDatabase
     let engine: RuleEngine
     let columns: [ReferenceSet.Column]
 
-    init(config: JanitorConfig, store: StateStore, database: SQLiteAppDatabase) {
+    init(config: JanitorConfig, store: any StateStore, database: any AppDatabase) {
         self.config = config
         self.store = store
         self.database = database

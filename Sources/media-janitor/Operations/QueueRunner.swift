@@ -16,8 +16,8 @@ import Glibc
 /// the recorded identity says whether the act happened.
 struct QueueRunner {
     let config: JanitorConfig
-    let store: StateStore
-    let database: SQLiteAppDatabase
+    let store: any StateStore
+    let database: any AppDatabase
     let remover: SafeRemover
     let columns: [ReferenceSet.Column]
     let protectedDirectories: Set<String>
@@ -25,7 +25,7 @@ struct QueueRunner {
     let backoff: Backoff
     let crashPoint: CrashPoint?
 
-    init(config: JanitorConfig, store: StateStore, database: SQLiteAppDatabase, maxAttempts: Int? = nil, backoff: Backoff = Backoff()) {
+    init(config: JanitorConfig, store: any StateStore, database: any AppDatabase, maxAttempts: Int? = nil, backoff: Backoff = Backoff()) {
         self.config = config
         self.store = store
         self.database = database

@@ -12,7 +12,7 @@ import Glibc
 /// ``RetentionPlanBuilder``.
 struct RetentionPlanning {
     let config: JanitorConfig
-    let database: SQLiteAppDatabase
+    let database: any AppDatabase
 
     /// The plan of the selected classes (nil: all) at `now`, with the selections a real run acts on.
     func plan(selected: Set<Int>?, now: Date) throws(CommandFailure) -> (report: RetentionReport, selections: [RetentionSelection]) {
@@ -94,9 +94,9 @@ struct RetentionPlanning {
 /// The queue re-checks every reference column right before each removal in any case.
 struct RetentionApplier {
     let config: JanitorConfig
-    let store: StateStore
-    let database: SQLiteAppDatabase
-    let writer: SQLiteRowWriter
+    let store: any StateStore
+    let database: any AppDatabase
+    let writer: any AppRowWriter
     let crashPoint = CrashPoint(ProcessInfo.processInfo.environment["MEDIA_JANITOR_CRASH_AT"])
 
     /// Applies the selections; `freed` are the files the plan found free (their derivatives go
@@ -137,7 +137,7 @@ struct RetentionApplier {
                     }
                 }
             }
-            try store.endRetention(run: run, now: now)
+            try store.endRetention(run: run, recovered: false, now: now)
             return (outcome, run)
         } catch let failure as CommandFailure {
             throw failure
@@ -232,8 +232,8 @@ struct RetentionApplier {
 ///
 /// The queue's re-check keeps any queued file that is still referenced.
 struct RetentionRecovery {
-    let store: StateStore
-    let database: SQLiteAppDatabase
+    let store: any StateStore
+    let database: any AppDatabase
     var now: () -> Date = Date.init
 
     /// This process, as a run's owner: `host:pid`.

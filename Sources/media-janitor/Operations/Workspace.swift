@@ -37,51 +37,75 @@ struct Workspace {
         return selected
     }
 
-    /// Opens the app database (SQLite in this build) and checks the configured schema.
-    func openAppDatabase() throws(CommandFailure) -> SQLiteAppDatabase {
-        switch config.database {
-        case .postgres(let url):
-            throw .usage("database '\(url.redacted)': this build reads SQLite app databases only; PostgreSQL support is tracked separately. Use 'database: sqlite:PATH'")
-        case .sqlite(let path):
-            do {
-                let database = try SQLiteAppDatabase(path: path)
-                let problems = try database.checkSchema(config.classes)
-                if problems.hasErrors {
-                    Console.diagnostics(problems, quiet: false)
-                    throw SourceError.schema(problems)
-                }
-                return database
-            } catch let error as SourceError {
-                throw error.failure
-            } catch {
-                throw .runtime("\(error)")
+    /// Opens the app database and checks the configured schema.
+    func openAppDatabase() throws(CommandFailure) -> any AppDatabase {
+        do {
+            let database = try Self.appDatabase(config.database)
+            let problems = try database.checkSchema(config.classes)
+            if problems.hasErrors {
+                Console.diagnostics(problems, quiet: false)
+                throw SourceError.schema(problems)
             }
+            return database
+        } catch let error as SourceError {
+            throw error.failure
+        } catch {
+            throw .runtime("\(error)")
         }
     }
 
     /// Opens the app database for writing rows (`retention`, `archive restore`).
-    func openRowWriter() throws(CommandFailure) -> SQLiteRowWriter {
-        guard case .sqlite(let path) = config.database else {
-            throw .usage("this build changes rows in SQLite app databases only; use 'database: sqlite:PATH'")
-        }
+    func openRowWriter() throws(CommandFailure) -> any AppRowWriter {
         do throws(SourceError) {
-            return try SQLiteRowWriter(path: path)
+            switch config.database {
+            case .sqlite(let path): return try SQLiteRowWriter(path: path)
+            case .postgres(let url): throw .database(location: url.redacted, reason: "PG-WIRING")
+            }
+        } catch {
+            throw error.failure
+        }
+    }
+
+    /// Opens the app database's hooks (`hooks`, `check`, `serve`).
+    func openHooks() throws(CommandFailure) -> any AppHooks {
+        do throws(SourceError) {
+            return try Self.hooks(config.database)
         } catch {
             throw error.failure
         }
     }
 
     /// Opens the janitor's store.
-    func openStore() throws(CommandFailure) -> StateStore {
+    func openStore() throws(CommandFailure) -> any StateStore {
+        do throws(StoreError) {
+            return try Self.store(config)
+        } catch {
+            throw .runtime(error.description)
+        }
+    }
+
+    /// The app database at `location`, read-only.
+    static func appDatabase(_ location: DatabaseLocation) throws(SourceError) -> any AppDatabase {
+        switch location {
+        case .sqlite(let path): try SQLiteAppDatabase(path: path)
+        case .postgres(let url): throw .database(location: url.redacted, reason: "PG-WIRING")
+        }
+    }
+
+    /// The hooks of the app database at `location`.
+    static func hooks(_ location: DatabaseLocation) throws(SourceError) -> any AppHooks {
+        switch location {
+        case .sqlite(let path): try SQLiteHooks(path: path)
+        case .postgres(let url): throw .database(location: url.redacted, reason: "PG-WIRING")
+        }
+    }
+
+    /// The store the config names: an SQLite file, or a PostgreSQL database that several
+    /// janitors share.
+    static func store(_ config: JanitorConfig) throws(StoreError) -> any StateStore {
         switch config.state {
-        case .postgres(let url):
-            throw .usage("state '\(url.redacted)': this build keeps its store in SQLite only; use 'state: PATH'")
-        case .sqlite(let path):
-            do {
-                return try StateStore(path: path)
-            } catch {
-                throw .runtime(error.description)
-            }
+        case .sqlite(let path): try SQLiteStateStore(path: path)
+        case .postgres(let url): throw .open(path: url.redacted, reason: "PG-WIRING")
         }
     }
 }

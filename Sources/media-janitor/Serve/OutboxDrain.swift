@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// stop at any point replays them as duplicates, never loses them.
 struct OutboxDrain: Service {
     let sidecar: Sidecar
-    let hooks: SQLiteHooks
+    let hooks: any AppHooks
     let stop = StopFlag()
 
     func run() async throws {
@@ -22,7 +22,7 @@ struct OutboxDrain: Service {
             // Cancelled (another service failed and the group is stopping): leave too.
             while !stop.isSet && !Task.isCancelled {
                 do {
-                    let version = try await sidecar.onIntake { try hooks.dataVersion() }
+                    let version = try await sidecar.onIntake { try hooks.changeCount() }
                     if version != seen || ContinuousClock.now - lastDrain > .seconds(2) {
                         seen = version
                         lastDrain = ContinuousClock.now
@@ -30,7 +30,7 @@ struct OutboxDrain: Service {
                             try await drainOnce()
                         } else if !warned {
                             warned = true
-                            sidecar.logger.warning("no outbox: database changes are not seen until 'media-janitor hooks install' is run", metadata: ["outbox.table": "\(SQLiteHooks.outboxTable)"])
+                            sidecar.logger.warning("no outbox: database changes are not seen until 'media-janitor hooks install' is run", metadata: ["outbox.table": "janitor_outbox"])
                         }
                     }
                 } catch {

@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// limits changes nothing and is logged as an error: a daemon never passes `--force`.
 struct Scheduler: Service {
     let sidecar: Sidecar
-    let writer: SQLiteRowWriter?
+    let writer: (any AppRowWriter)?
     let caps: CapTrigger
     let stop = StopFlag()
 

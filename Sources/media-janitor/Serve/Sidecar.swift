@@ -10,8 +10,8 @@ import Synchronization
 /// the whole is `Sendable`.
 final class Sidecar: Sendable {
     let config: JanitorConfig
-    let store: StateStore
-    let database: SQLiteAppDatabase
+    let store: any StateStore
+    let database: any AppDatabase
     let metrics: JanitorMetrics
     let usage: UsageTracker
     /// Outgoing webhooks, when `serve.webhooks` has any.
@@ -23,7 +23,7 @@ final class Sidecar: Sendable {
     private let intake = DispatchQueue(label: "media-janitor.intake")
     private let worker = DispatchQueue(label: "media-janitor.worker")
 
-    init(config: JanitorConfig, store: StateStore, database: SQLiteAppDatabase, metrics: JanitorMetrics, logger: Logger) {
+    init(config: JanitorConfig, store: any StateStore, database: any AppDatabase, metrics: JanitorMetrics, logger: Logger) {
         self.config = config
         self.store = store
         self.database = database

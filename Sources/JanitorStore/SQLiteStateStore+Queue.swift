@@ -60,17 +60,9 @@ public struct InterruptedItem: Sendable {
     public var quarantinePath: String?
 }
 
-extension StateStore {
-    /// Records an event's decision and its queue items in one transaction; an id seen before
-    /// is a duplicate and changes nothing. A path already pending keeps its one active item.
-    public func record(
-        _ event: ChangeEvent, source: String, decision: String, reason: String, queue items: [NewQueueItem], now: Date = Date()
-    ) throws(StoreError) -> EventRecording {
-        try record([EventDecision(event: event, decision: decision, reason: reason, items: items)], source: source, now: now)[0]
-    }
-
+extension SQLiteStateStore {
     /// Records many decisions in one transaction (one commit for a whole batch of events).
-    public func record(_ decisions: [EventDecision], source: String, now: Date = Date()) throws(StoreError) -> [EventRecording] {
+    public func record(_ decisions: [EventDecision], source: String, now: Date) throws(StoreError) -> [EventRecording] {
         try write { db in
             try decisions.map { entry in
                 let event = entry.event
@@ -95,7 +87,7 @@ extension StateStore {
 
     /// Records events refused at intake (malformed, or a path the safety rules refuse), kept
     /// apart from decisions so that a corrected event with the same id is still processed.
-    public func recordRejected(_ rejections: [(eventId: String?, field: String?, reason: String)], source: String, now: Date = Date()) throws(StoreError) {
+    public func recordRejected(_ rejections: [(eventId: String?, field: String?, reason: String)], source: String, now: Date) throws(StoreError) {
         guard !rejections.isEmpty else { return }
         try write { db in
             for rejection in rejections {
@@ -106,7 +98,7 @@ extension StateStore {
     }
 
     /// Queues files with no event (`clean`); returns the ids of new or already active items.
-    public func enqueue(_ items: [NewQueueItem], source: String, now: Date = Date()) throws(StoreError) -> [Int64] {
+    public func enqueue(_ items: [NewQueueItem], source: String, now: Date) throws(StoreError) -> [Int64] {
         try write { db in
             var ids: [Int64] = []
             for item in items {
@@ -128,7 +120,7 @@ extension StateStore {
 
     /// Claims up to `limit` due items (pending, `not_before` passed), oldest first, marking them
     /// `running` at stage `claimed` in one transaction.
-    public func claimDue(limit: Int, now: Date = Date()) throws(StoreError) -> [QueueItem] {
+    public func claimDue(limit: Int, now: Date) throws(StoreError) -> [QueueItem] {
         try write { db in
             let items = try Row.fetchAll(
                 db, sql: "SELECT * FROM queue_item WHERE state = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?",
@@ -151,39 +143,11 @@ extension StateStore {
         }
     }
 
-    /// Records, before acting, what is about to be done to an item's file: the file's identity
-    /// and destination, so that a crash between the act and its record can be resolved.
-    public func markActing(_ id: Int64, stage: String, device: Int64, inode: Int64, changeTime: Int64, bytes: Int64, quarantinePath: String?) throws(StoreError) {
-        try apply([.acting(id: id, stage: stage, device: device, inode: inode, changeTime: changeTime, bytes: bytes, quarantinePath: quarantinePath)])
-    }
-
-    /// Finishes an item: `done` with its outcome and, when a file went, its removal record
-    /// (unique per item: a removal is recorded exactly once).
-    public func finish(_ item: QueueItem, outcome: String, removedBytes: Int64?, quarantinePath: String?, now: Date = Date()) throws(StoreError) {
-        try apply([.finish(item, outcome: outcome, removedBytes: removedBytes, quarantinePath: quarantinePath)], now: now)
-    }
-
-    /// Puts a claimed item back to pending without counting an attempt (nothing was tried).
-    public func release(_ id: Int64) throws(StoreError) {
-        try apply([.release(id: id)])
-    }
-
-    /// Records a failed attempt: back to pending after the backoff, or dead after `maxAttempts`.
-    @discardableResult
-    public func fail(_ id: Int64, error: String, maxAttempts: Int, backoff: Backoff, now: Date = Date()) throws(StoreError) -> QueueState {
-        try apply([.fail(id: id, error: error)], maxAttempts: maxAttempts, backoff: backoff, now: now)[0] ?? .pending
-    }
-
-    /// Dead-letters an item at once: a safety rule refused it, and retrying cannot help.
-    public func refuse(_ id: Int64, reason: String, now: Date = Date()) throws(StoreError) {
-        try apply([.refuse(id: id, reason: reason)], now: now)
-    }
-
     /// Applies several queue transitions in one transaction (one commit for a whole batch).
     /// Returns, per transition, the state a `fail` left the item in (nil for the others).
     @discardableResult
     public func apply(
-        _ transitions: [QueueTransition], maxAttempts: Int = 5, backoff: Backoff = Backoff(), now: Date = Date()
+        _ transitions: [QueueTransition], maxAttempts: Int, backoff: Backoff, now: Date
     ) throws(StoreError) -> [QueueState?] {
         guard !transitions.isEmpty else { return [] }
         return try write { db in
@@ -258,7 +222,7 @@ extension StateStore {
     }
 
     /// Sends dead items (the given ids, or all) back to pending with their attempts reset.
-    public func retry(ids: [Int64]?, now: Date = Date()) throws(StoreError) -> Int {
+    public func retry(ids: [Int64]?, now: Date) throws(StoreError) -> Int {
         try write { db in
             var sql = "UPDATE queue_item SET state = 'pending', attempts = 0, not_before = ?, finished_at = NULL, outcome = NULL WHERE state = 'dead'"
             var arguments: StatementArguments = [now.timeIntervalSince1970]
@@ -312,7 +276,7 @@ extension StateStore {
     }
 
     /// Removals, newest first: all, or only those still restorable from the quarantine.
-    public func removals(restorableOnly: Bool, limit: Int = 1000) throws(StoreError) -> [RemovalRecord] {
+    public func removals(restorableOnly: Bool, limit: Int) throws(StoreError) -> [RemovalRecord] {
         try read { db in
             let filter = restorableOnly ? "WHERE quarantine_path IS NOT NULL AND restored_at IS NULL AND purged_at IS NULL" : ""
             return try Row.fetchAll(db, sql: "SELECT * FROM removal \(filter) ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.removal)
@@ -320,7 +284,7 @@ extension StateStore {
     }
 
     /// Restorable removals selected by id, by original path (the latest), or by time.
-    public func restorable(id: Int64? = nil, path: String? = nil, since: Date? = nil) throws(StoreError) -> [RemovalRecord] {
+    public func restorable(id: Int64?, path: String?, since: Date?) throws(StoreError) -> [RemovalRecord] {
         try read { db in
             let base = "SELECT * FROM removal WHERE quarantine_path IS NOT NULL AND restored_at IS NULL AND purged_at IS NULL"
             if let id {
@@ -344,12 +308,12 @@ extension StateStore {
     }
 
     /// Marks a removal restored.
-    public func markRestored(_ id: Int64, now: Date = Date()) throws(StoreError) {
+    public func markRestored(_ id: Int64, now: Date) throws(StoreError) {
         try write { try $0.execute(sql: "UPDATE removal SET restored_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, id]) }
     }
 
     /// Marks a removal's quarantined copy purged.
-    public func markPurged(_ id: Int64, now: Date = Date()) throws(StoreError) {
+    public func markPurged(_ id: Int64, now: Date) throws(StoreError) {
         try write { try $0.execute(sql: "UPDATE removal SET purged_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, id]) }
     }
 

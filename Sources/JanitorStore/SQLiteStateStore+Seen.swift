@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import JanitorCore
 
-extension StateStore {
+extension SQLiteStateStore {
     /// Records when files were first seen (a path already known keeps its first time), and
     /// forgets files first seen before `forgetBefore`: past every grace, they no longer matter.
     public func recordSeen(_ files: [(path: String, seen: Date)], forgetBefore: Date) throws(StoreError) {

@@ -57,9 +57,9 @@ public struct ArchiveRecord: Sendable, Hashable {
     public var row: ArchivedRow?
 }
 
-extension StateStore {
+extension SQLiteStateStore {
     /// Starts a retention run owned by `owner` (`host:pid`); returns its id.
-    public func startRetention(owner: String, now: Date = Date()) throws(StoreError) -> Int64 {
+    public func startRetention(owner: String, now: Date) throws(StoreError) -> Int64 {
         try write { db in
             try db.execute(sql: "INSERT INTO retention_run (started_at, owner) VALUES (?, ?)", arguments: [now.timeIntervalSince1970, owner])
             return db.lastInsertedRowID
@@ -98,7 +98,7 @@ extension StateStore {
     /// failed (with the database's reason) or void (the row never changed, or was gone; an
     /// archive of it is dropped). Returns how many items were queued.
     public func settleRetention(
-        run: Int64, applied: [Int64], failed: [(id: Int64, error: String)], void: [Int64], items: [NewQueueItem], now: Date = Date()
+        run: Int64, applied: [Int64], failed: [(id: Int64, error: String)], void: [Int64], items: [NewQueueItem], now: Date
     ) throws(StoreError) -> Int {
         try write { db in
             let mark = try db.cachedStatement(sql: "UPDATE retention_row SET state = ?, error = ? WHERE id = ? AND state = 'planned'")
@@ -114,7 +114,7 @@ extension StateStore {
     }
 
     /// Ends a run: `done`, or `recovered` when another process settled it after a crash.
-    public func endRetention(run: Int64, recovered: Bool = false, now: Date = Date()) throws(StoreError) {
+    public func endRetention(run: Int64, recovered: Bool, now: Date) throws(StoreError) {
         try write { db in
             try db.execute(
                 sql: "UPDATE retention_run SET state = ?, finished_at = ? WHERE id = ? AND state = 'applying'",
@@ -145,7 +145,7 @@ extension StateStore {
 
     /// Archived rows, oldest first: one by id, a class's, or all; restored ones only with
     /// `includeRestored`.
-    public func archivedRows(id: Int64? = nil, className: String? = nil, includeRestored: Bool = false, limit: Int = 1000) throws(StoreError) -> [ArchiveRecord] {
+    public func archivedRows(id: Int64?, className: String?, includeRestored: Bool, limit: Int) throws(StoreError) -> [ArchiveRecord] {
         try read { db in
             var conditions = ["r.archived IS NOT NULL", "r.state = 'applied'"]
             var arguments: [(any DatabaseValueConvertible)?] = []
@@ -173,7 +173,7 @@ extension StateStore {
     }
 
     /// Records that an archived row is back in the app's table.
-    public func markArchiveRestored(_ id: Int64, now: Date = Date()) throws(StoreError) {
+    public func markArchiveRestored(_ id: Int64, now: Date) throws(StoreError) {
         try write { db in
             try db.execute(sql: "UPDATE retention_row SET restored_at = ? WHERE id = ?", arguments: [now.timeIntervalSince1970, id])
         }
