@@ -1,5 +1,5 @@
 # The two commands of the README's quick start, and the benchmarks.
-.PHONY: demo test bench bench-queue bench-retention bench-serve screenshot deps build
+.PHONY: demo test bench bench-queue bench-retention bench-serve bench-postgres screenshot deps build
 
 deps:
 	@bash scripts/install-deps.sh
@@ -37,6 +37,13 @@ bench-retention: deps
 # `make bench-serve` or `make bench-serve ARGS="--batch 100 --connections 8"`.
 bench-serve: deps
 	bash Benchmarks/serve-bench.sh $(ARGS)
+
+# PostgreSQL: scan time on 1,000,000 references in PostgreSQL beside the same scan on SQLite
+# and find, then the drain rate of 1, 2 and 3 `serve` processes sharing one PostgreSQL store,
+# beside `find -delete` (a throwaway durable server unless MEDIA_JANITOR_TEST_POSTGRES is set):
+# `make bench-postgres` or `make bench-postgres ARGS="--refs 100000 --fleet-files 5000"`.
+bench-postgres: deps
+	bash Benchmarks/postgres-bench.sh $(ARGS)
 
 # docs/status-page.png: the status page of `serve` on the sample app, taken with headless
 # Chromium (installed with apt-get when missing).

@@ -127,3 +127,169 @@ SELECT i, 1, 'Document ' || i, printf('documents/1999/01/kept_%07d.pdf', i), '20
 COMMIT;
 SQL
 }
+
+# --- shared by the PostgreSQL benchmark (and free for the others) -------------------------------
+# These only define functions named bench_*; sourcing them changes nothing for a script that
+# does not call them.
+
+bench_minimum() { printf '%s\n' "$@" | sort -g | head -n 1; }
+bench_maximum() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+bench_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }   # A / B
+bench_mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }                            # KiB -> MiB
+
+# bench_gnu_time: sets `gnu_time` (/usr/bin/time when it is GNU time, installed with apt-get
+# when missing and running as root; empty otherwise) and `rss_method` (how peak RSS is read).
+bench_gnu_time() {
+    gnu_time=/usr/bin/time
+    if ! { [[ -x $gnu_time ]] && "$gnu_time" --version 2>&1 | grep -q GNU; }; then
+        if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+            log "installing GNU time (apt-get install -y time)"
+            { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y time; } >/dev/null 2>&1 \
+                || log "apt-get install time failed; peak RSS will not be reported"
+        fi
+    fi
+    if [[ -x $gnu_time ]] && "$gnu_time" --version 2>&1 | grep -q GNU; then
+        rss_method="GNU time %M"
+    else
+        gnu_time=""
+        rss_method="unavailable (no GNU time)"
+    fi
+}
+
+# bench_run_timed WHAT OUT ERR CMD...: runs CMD (through GNU time when `gnu_time` is set, so
+# every timed command pays the same wrapper), stdout to OUT, stderr to ERR; exits 1 with ERR
+# shown unless CMD exits 0. Sets SECONDS_TAKEN (wall, 3 decimals) and RSS_KB (empty without
+# GNU time).
+bench_run_timed() {
+    local what=$1 out=$2 err=$3 start end status=0 rss_out
+    shift 3
+    rss_out=$(mktemp "${TMPDIR:-/tmp}/$name-rss.XXXXXX")
+    clock; start=$REPLY
+    if [[ -n ${gnu_time:-} ]]; then
+        "$gnu_time" -f '%M' -o "$rss_out" "$@" >"$out" 2>"$err" || status=$?
+    else
+        "$@" >"$out" 2>"$err" || status=$?
+    fi
+    clock; end=$REPLY
+    if ((status != 0)); then
+        sed 's/^/    /' "$err" >&2
+        rm -f -- "$rss_out"
+        echo "$name: FAIL: $what exited with status $status: $*" >&2
+        exit 1
+    fi
+    SECONDS_TAKEN=$(elapsed "$start" "$end")
+    RSS_KB=$(grep -E '^[0-9]+$' "$rss_out" | tail -n 1 || true)
+    rm -f -- "$rss_out"
+}
+
+# bench_copy_tree SOURCE_MEDIA DEST COUNT: a real copy (`cp -a`, not hard links: they would
+# share inodes) of SOURCE_MEDIA as DEST/media; exits 1 unless it holds COUNT regular files.
+bench_copy_tree() {
+    local source=$1 dest=$2 count=$3 copied
+    mkdir -p -- "$dest"
+    cp -a -- "$source" "$dest/media" || { echo "$name: FAIL: cp -a $source $dest/media failed" >&2; exit 1; }
+    copied=$(find "$dest/media" -type f | wc -l)
+    ((copied == count)) || { echo "$name: FAIL: the copy in $dest/media has $copied files, not $count" >&2; exit 1; }
+}
+
+# bench_check_scan SUMMARY_JSON MARKER: exits 1 (naming each difference) unless the scan's JSON
+# report agrees with what scan-fixture recorded in MARKER: summary.files = total_files,
+# summary.orphans = expected_orphans, summary.bytes = expected_bytes, and no missing, invalid
+# or unclassified finding. Needs jq.
+bench_check_scan() {
+    local json=$1 marker=$2 problems=() got want key
+    for key in files:total_files orphans:expected_orphans bytes:expected_bytes; do
+        got=$(jq -r --arg k "${key%%:*}" '.summary[$k] // "absent"' "$json" 2>/dev/null || echo "unreadable")
+        want=$(bench_field "$marker" "${key#*:}")
+        [[ $got == "$want" ]] || problems+=("summary.${key%%:*} is $got, expected $want (${key#*:} in $marker)")
+    done
+    got=$(jq -r '[.summary.missing, .summary.invalid, .summary.unclassified] | map(. // 0 | tostring) | join("/")' "$json" 2>/dev/null || echo "unreadable")
+    [[ $got == 0/0/0 ]] || problems+=("summary missing/invalid/unclassified are $got, expected 0/0/0")
+    if ((${#problems[@]})); then
+        local p
+        for p in "${problems[@]}"; do echo "$name: FAIL: $p" >&2; done
+        echo "$name: FAIL: the scan's report $json does not match the fixture" >&2
+        exit 1
+    fi
+}
+
+# bench_event_listing MEDIA: one line per regular file under MEDIA, `TABLE<tab>COLUMN<tab>PATH`,
+# with the table and column of the file's class in scan-fixture's config (uploads/images:
+# gallery_photo.image, avatars: accounts_user.avatar, documents: docs_document.file), in a
+# fixed shuffled order (a multiplicative hash of the sorted line number), so classes and
+# directories are mixed as an app's deletions would be.
+bench_event_listing() {
+    (cd "$1" && find . -type f -printf '%P\n') | sort | awk '
+        /^uploads\/images\// { t = "gallery_photo"; c = "image" }
+        /^avatars\//         { t = "accounts_user"; c = "avatar" }
+        /^documents\//       { t = "docs_document"; c = "file" }
+        { if (t == "") { print "no class for " $0 > "/dev/stderr"; exit 1 }
+          printf "%d\t%s\t%s\t%s\n", (NR * 2654435761) % 4294967296, t, c, $0; t = "" }' \
+        | sort -n | cut -f 2-
+}
+
+# bench_delete_events LISTING: NDJSON on stdout, one delete event per line of a
+# bench_event_listing output: {"id": "dN", "table": T, "column": C, "op": "delete", "key": N,
+# "old": PATH}, N counting from 1.
+bench_delete_events() {
+    awk -F '\t' '{
+        p = $3; gsub(/\\/, "\\\\", p); gsub(/"/, "\\\"", p)
+        printf "{\"id\": \"d%d\", \"table\": \"%s\", \"column\": \"%s\", \"op\": \"delete\", \"key\": %d, \"old\": \"%s\"}\n", NR, $1, $2, NR, p
+    }' "$1"
+}
+
+# Several `serve` processes: bench_serve_start DIR LOG CMD... starts CMD in DIR (stdout to
+# LOG.out, stderr to LOG.err) and appends its pid to `bench_serve_pids`; bench_serve_port PID
+# LOG [SECONDS] waits for its `listening on http://HOST:PORT` line and sets PORT (exits 1 if
+# the process ends first or no line comes within SECONDS, default 30); bench_serve_stop sends
+# SIGTERM to every started process, waits up to 30 s each and sets `bench_serve_statuses`
+# (exit statuses, or "killed" when one had to be SIGKILLed), emptying `bench_serve_pids`.
+# An EXIT trap should call bench_serve_stop too, so no process outlives the script.
+bench_serve_pids=()
+bench_serve_statuses=()
+bench_serve_start() {
+    local dir=$1 log_base=$2
+    shift 2
+    (cd "$dir" && exec "$@") >"$log_base.out" 2>"$log_base.err" &
+    bench_serve_pids+=("$!")
+}
+bench_serve_port() {
+    local pid=$1 log_base=$2 limit=${3:-30} i
+    PORT=""
+    for ((i = 0; i < limit * 20; i++)); do
+        PORT=$(grep -o 'listening on http://[^ ]*' "$log_base.err" 2>/dev/null | head -n 1 | sed 's/.*:\([0-9]*\)$/\1/' || true)
+        [[ $PORT =~ ^[0-9]+$ ]] && return 0
+        if ! kill -0 "$pid" 2>/dev/null; then
+            sed 's/^/    /' "$log_base.err" >&2
+            echo "$name: FAIL: the process $pid exited before listening (log: $log_base.err)" >&2
+            exit 1
+        fi
+        sleep 0.05
+    done
+    sed 's/^/    /' "$log_base.err" >&2
+    echo "$name: FAIL: no 'listening on http://HOST:PORT' line from process $pid within ${limit}s" >&2
+    exit 1
+}
+bench_serve_stop() {
+    local pid i status
+    bench_serve_statuses=()
+    for pid in ${bench_serve_pids[@]+"${bench_serve_pids[@]}"}; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in ${bench_serve_pids[@]+"${bench_serve_pids[@]}"}; do
+        status=""
+        for ((i = 0; i < 300; i++)); do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                status=0
+                wait "$pid" 2>/dev/null || status=$?
+                break
+            fi
+            sleep 0.1
+        done
+        if [[ -z $status ]]; then
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            status=killed
+        fi
+        bench_serve_statuses+=("$status")
+    done
+    bench_serve_pids=()
+}

@@ -10,6 +10,8 @@
 #
 # It writes:
 #   OUT/app.sqlite3          the app's database
+#   OUT/app-rows.sql         its rows as INSERT statements (samples/load-postgres.sh loads
+#                            them into a PostgreSQL database)
 #   OUT/media/               the media root (samples/janitor.yml points at both)
 #   OUT/secret.txt           a file OUTSIDE the media root, the target of a planted symlink
 #   OUT/planted.txt          KIND<TAB>PATH-or-VALUE, sorted (LC_ALL=C), kinds:
@@ -342,6 +344,7 @@ SQL
     printf '%s\n' "${sql[@]}"
     echo 'COMMIT;'
 } | sqlite3 -bail "$out/app.sqlite3" > /dev/null
+printf '%s\n' "${sql[@]}" > "$out/app-rows.sql"
 
 # --- planted.txt, expected-bytes.txt, summary ------------------------------------------
 printf '%s\n' "${planted[@]}" | sort > "$out/planted.txt"

@@ -35,9 +35,14 @@ trap stop EXIT
 
 "${as_owner[@]}" "$bindir/initdb" -D "$dir/data" -U janitor --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; echo "error: initdb failed; the PostgreSQL tests cannot run" >&2; exit 1; }
-# Sized for tests and benchmarks: many short-lived databases, several processes at once.
-"${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-  -o "-h 127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=256MB" >/dev/null \
+# Sized for tests: many short-lived databases, several processes at once. Tests do not need
+# durability, so commits do not wait for the disk, unless MEDIA_JANITOR_PG_DURABLE=1 (the
+# benchmarks set it: a production server flushes every commit).
+options="-h 127.0.0.1 -p $port -k $dir -c max_connections=300 -c shared_buffers=256MB"
+if [ "${MEDIA_JANITOR_PG_DURABLE:-0}" != 1 ]; then
+  options+=" -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
+"${as_owner[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$options" >/dev/null \
   || { cat "$dir/server.log" >&2; echo "error: PostgreSQL did not start on 127.0.0.1:$port; the PostgreSQL tests cannot run" >&2; exit 1; }
 
 export MEDIA_JANITOR_TEST_POSTGRES="postgres://janitor@127.0.0.1:$port/postgres"

@@ -14,13 +14,20 @@ public struct Reconciler: Sendable {
     public let directoryDepth: Int
     /// Classes to report on (nil: all). References of every class still protect files.
     public let selectedClasses: Set<Int>?
+    /// The shard to report on (nil: the whole tree). The references of every shard still
+    /// decide; only the findings and totals are the shard's.
+    public let shard: Shard?
 
     /// Creates a reconciler.
-    public init(classes: [MediaClass], mediaRootSetting: String, directoryDepth: Int = 2, selectedClasses: Set<Int>? = nil) {
+    public init(
+        classes: [MediaClass], mediaRootSetting: String, directoryDepth: Int = 2, selectedClasses: Set<Int>? = nil,
+        shard: Shard? = nil
+    ) {
         self.classes = classes
         self.mediaRootSetting = mediaRootSetting
         self.directoryDepth = max(1, directoryDepth)
         self.selectedClasses = selectedClasses
+        self.shard = shard
     }
 
     /// The outcome for one file, for tools that act on files (`clean`, `explain`).
@@ -62,6 +69,9 @@ public struct Reconciler: Sendable {
         listing.paths.withStorage { bytes, starts in
             for entry in 0..<listing.count {
                 let path = UnsafeBufferPointer(rebasing: bytes[starts[entry]..<starts[entry + 1]])
+                // Another shard's file: left `.skipped`. Its path, if referenced, is another
+                // shard's too, so leaving `referenceEntry` unset cannot make it missing here.
+                if let shard, !shard.contains(path) { continue }
                 var owner = -1
                 var excluded = false
                 for index in 0..<matchers.count where matchers[index].matchesPaths(path) {
@@ -129,7 +139,8 @@ public struct Reconciler: Sendable {
             }
         }
 
-        // Findings, grouped by kind, each group by path (sorting entry indices by their bytes).
+        // Findings, grouped by kind in `FindingKind.reportOrder`, each group by path bytes
+        // (sorting entry indices by their bytes); `ScanReport.merging(shards:)` keeps this order.
         var findings: [Finding] = []
         findings.reserveCapacity(orphans.count + tooYoung.count + unclassified.count)
         func sortedByPath(_ entries: [Int32]) -> [Int32] {
@@ -146,6 +157,7 @@ public struct Reconciler: Sendable {
         for index in 0..<references.paths.count where referenceEntry[index] < 0 {
             let classIndex = Int(references.firstClass[index])
             if let selection, !selection[classIndex] { continue }
+            if let shard, !references.paths.withBytes(at: index, shard.contains) { continue }
             missing.append((references.paths[index], classIndex, index))
         }
         missing.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
@@ -163,7 +175,7 @@ public struct Reconciler: Sendable {
             }
         }
 
-        let invalid = references.invalid.filter { selection?[$0.classIndex] ?? true }
+        let invalid = references.invalid.filter { (selection?[$0.classIndex] ?? true) && (shard?.contains($0.value) ?? true) }
             .sorted { $0.value.utf8.lexicographicallyPrecedes($1.value.utf8) }
         for value in invalid {
             summary.invalid += 1
@@ -188,7 +200,7 @@ public struct Reconciler: Sendable {
         let report = ScanReport(
             generatedAt: Date(timeIntervalSince1970: TimeInterval(nowSeconds)), mediaRoot: mediaRootSetting,
             summary: summary, classes: classUsage.enumerated().filter { selection?[$0.offset] ?? true }.map(\.element),
-            directories: directories.sorted(), findings: findings)
+            directories: directories.sorted(), findings: findings, shard: shard)
         return Result(report: report, owners: owners, states: states, classOfEntry: classOfEntry)
     }
 
@@ -276,11 +288,7 @@ struct DirectoryTally {
 
     mutating func sorted() -> [DirectoryUsage] {
         flush()
-        return totals.values.sorted { a, b in
-            if a.orphanBytes != b.orphanBytes { return a.orphanBytes > b.orphanBytes }
-            if a.bytes != b.bytes { return a.bytes > b.bytes }
-            return a.path < b.path
-        }
+        return totals.values.sorted(by: DirectoryUsage.precedesInReport)
     }
 }
 

@@ -175,11 +175,14 @@ public struct ScanReport: Sendable, Hashable {
     public var directories: [DirectoryUsage]
     /// Findings, ordered by kind then path.
     public var findings: [Finding]
+    /// The shard this report covers (`scan --shard I/N`); nil for the whole tree, and for a
+    /// report merged from every shard.
+    public var shard: Shard?
 
     /// Creates a report.
     public init(
         generatedAt: Date, mediaRoot: String, summary: ScanSummary, classes: [ClassUsage],
-        directories: [DirectoryUsage], findings: [Finding]
+        directories: [DirectoryUsage], findings: [Finding], shard: Shard? = nil
     ) {
         self.generatedAt = generatedAt
         self.mediaRoot = mediaRoot
@@ -187,6 +190,7 @@ public struct ScanReport: Sendable, Hashable {
         self.classes = classes
         self.directories = directories
         self.findings = findings
+        self.shard = shard
     }
 }
 

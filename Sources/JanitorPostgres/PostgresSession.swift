@@ -14,6 +14,11 @@ public enum PostgresValue: Sendable, Hashable {
     case text(String)
     case bytes([UInt8])
     case bool(Bool)
+    /// Text the server reads as whatever type the statement needs at that placeholder: compared
+    /// with an integer, uuid or text key column it becomes that column's type (so the key's
+    /// index serves the lookup); inserted into a column, that column's type (read by the type's
+    /// own input function, as a literal would be).
+    case untyped(String)
 }
 
 /// Something PostgreSQL or the way to it refused, worded for the operator: where (host, port,
@@ -106,9 +111,12 @@ public final class PostgresSession: @unchecked Sendable {
     public func stream(_ sql: String, _ values: [PostgresValue] = [], onRow: (PostgresRow) throws -> Void) throws {
         try lock.withLock {
             try withoutActuallyEscaping(onRow) { onRow in
-                let box = UncheckedBox(onRow)
+                // postgres-nio may keep its row callback after the query ends; the callback holds
+                // only the sink, whose closure is dropped before `onRow` goes out of scope.
+                let sink = RowSink(onRow)
+                defer { sink.body = nil }
                 do {
-                    _ = try connection.query(Self.query(sql, values), logger: logger) { row in try box.value(row) }.wait()
+                    _ = try connection.query(Self.query(sql, values), logger: logger) { row in try sink.body?(row) }.wait()
                 } catch let error as PSQLError {
                     throw Self.failure(error, url: url, connecting: false)
                 }
@@ -117,10 +125,60 @@ public final class PostgresSession: @unchecked Sendable {
     }
 
     /// Runs several statements separated by `;` (DDL scripts), with no parameters.
+    /// postgres-nio speaks only the extended protocol, which takes one statement at a time, so
+    /// the script is split at each `;` outside quotes, dollar-quoted bodies and comments.
     public func script(_ sql: String) throws(PostgresFailure) {
         try locked { () throws(PostgresFailure) -> Void in
-            _ = try wait(connection.simpleQuery(sql))
+            for statement in Self.statements(sql) { try execute(statement) }
         }
+    }
+
+    /// The statements of a script: split at `;` outside '...', "...", $tag$...$tag$, -- and
+    /// /* */ comments; empty statements are dropped.
+    static func statements(_ sql: String) -> [String] {
+        let bytes = Array(sql.utf8)
+        var result: [String] = []
+        var start = 0, i = 0
+        func flush(_ end: Int) {
+            let text = String(decoding: bytes[start..<end], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if !text.isEmpty { result.append(text) }
+        }
+        func skip(past terminator: [UInt8], from index: Int) -> Int {
+            var j = index
+            while j + terminator.count <= bytes.count {
+                if Array(bytes[j..<j + terminator.count]) == terminator { return j + terminator.count }
+                j += 1
+            }
+            return bytes.count
+        }
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "'"): i = skip(past: [UInt8(ascii: "'")], from: i + 1)  // '' re-enters at once
+            case UInt8(ascii: "\""): i = skip(past: [UInt8(ascii: "\"")], from: i + 1)
+            case UInt8(ascii: "-") where i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "-"):
+                i = skip(past: [UInt8(ascii: "\n")], from: i + 2)
+            case UInt8(ascii: "/") where i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "*"):
+                i = skip(past: Array("*/".utf8), from: i + 2)
+            case UInt8(ascii: "$"):
+                // $tag$ ... $tag$ (tag empty or an identifier); a lone $1 placeholder is not one.
+                var j = i + 1
+                while j < bytes.count, bytes[j] == UInt8(ascii: "_") || (bytes[j] >= 0x41 && bytes[j] <= 0x5A) || (bytes[j] >= 0x61 && bytes[j] <= 0x7A) || (j > i + 1 && bytes[j] >= 0x30 && bytes[j] <= 0x39) { j += 1 }
+                if j < bytes.count, bytes[j] == UInt8(ascii: "$") {
+                    let tag = Array(bytes[i...j])
+                    i = skip(past: tag, from: j + 1)
+                } else {
+                    i += 1
+                }
+            case UInt8(ascii: ";"):
+                flush(i)
+                i += 1
+                start = i
+            default:
+                i += 1
+            }
+        }
+        flush(bytes.count)
+        return result
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws
@@ -174,6 +232,7 @@ public final class PostgresSession: @unchecked Sendable {
             case .text(let v): binds.append(v)
             case .bytes(let v): binds.append(ByteBuffer(bytes: v))
             case .bool(let v): binds.append(v)
+            case .untyped(let v): binds.append(UntypedText(text: v))
             }
         }
         return PostgresQuery(unsafeSQL: sql, binds: binds)
@@ -218,9 +277,21 @@ public final class PostgresSession: @unchecked Sendable {
     }
 }
 
+/// Text bound with no type (OID 0): the server infers the parameter's type from where it is used.
+private struct UntypedText: PostgresDynamicTypeEncodable {
+    var text: String
+    var psqlType: PostgresDataType { PostgresDataType(0) }
+    var psqlFormat: PostgresFormat { .text }
+
+    func encode<JSONEncoder: PostgresJSONEncoder>(into byteBuffer: inout ByteBuffer, context: PostgresEncodingContext<JSONEncoder>) {
+        byteBuffer.writeString(text)
+    }
+}
+
 /// Carries a non-escaping closure to postgres-nio's row callback; safe because the caller
-/// blocks until the query completes, so the closure outlives every call.
-private final class UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
+/// blocks until the query completes and then clears it, so every call happens while the
+/// closure is alive.
+private final class RowSink: @unchecked Sendable {
+    var body: ((PostgresRow) throws -> Void)?
+    init(_ body: @escaping (PostgresRow) throws -> Void) { self.body = body }
 }

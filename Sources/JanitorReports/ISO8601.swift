@@ -52,6 +52,44 @@ enum ISO8601 {
         bytes.append(UInt8(ascii: "Z"))
     }
 
+    /// Parses a timestamp as ``append(_:to:)`` writes it (`2026-11-21T10:00:00Z`, a year of four
+    /// or more digits, possibly negative); nil for anything else.
+    static func date(_ text: String) -> Date? {
+        var bytes = Array(text.utf8)[...]
+        var negative = false
+        if bytes.first == UInt8(ascii: "-") {
+            negative = true
+            bytes = bytes.dropFirst()
+        }
+        guard let yearEnd = bytes.firstIndex(of: UInt8(ascii: "-")), yearEnd - bytes.startIndex >= 4 else { return nil }
+        let rest = Array(bytes[yearEnd...])
+        // "-MM-DDTHH:MM:SSZ"
+        guard rest.count == 16, rest[0] == UInt8(ascii: "-"), rest[3] == UInt8(ascii: "-"), rest[6] == UInt8(ascii: "T"),
+            rest[9] == UInt8(ascii: ":"), rest[12] == UInt8(ascii: ":"), rest[15] == UInt8(ascii: "Z"),
+            let year = number(bytes[bytes.startIndex..<yearEnd]), let month = number(rest[1..<3]), let day = number(rest[4..<6]),
+            let hour = number(rest[7..<9]), let minute = number(rest[10..<12]), let second = number(rest[13..<15]),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 60
+        else { return nil }
+        // Days from civil (H. Hinnant), the inverse of `append`.
+        let y = (negative ? -year : year) - (month <= 2 ? 1 : 0)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3_600 + minute * 60 + second))
+    }
+
+    private static func number<Bytes: Collection<UInt8>>(_ digits: Bytes) -> Int64? {
+        guard !digits.isEmpty, digits.count <= 15 else { return nil }
+        var value: Int64 = 0
+        for digit in digits {
+            guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int64(digit - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
     private static func appendDigits(_ value: Int64, width: Int, to bytes: inout [UInt8]) {
         var divisor: Int64 = 1
         for _ in 1..<width { divisor *= 10 }

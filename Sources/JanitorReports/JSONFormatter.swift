@@ -24,7 +24,8 @@ public struct JSONFormatter: Sendable {
     /// Creates the formatter.
     public init() {}
 
-    /// The scan report: `schema, generated_at, media_root, summary, classes, directories, findings`.
+    /// The scan report: `schema, generated_at, media_root, shard, summary, classes, directories,
+    /// findings`; `shard` (`{"index": 2, "count": 3}`) only in the report of `scan --shard 2/3`.
     public func format(_ report: ScanReport) -> String {
         // About 160 bytes per finding; reserving up front avoids repeated regrowth of a large buffer.
         let usageLines = report.classes.count + report.directories.count
@@ -33,6 +34,7 @@ public struct JSONFormatter: Sendable {
         json.field("schema", 1)
         json.field("generated_at", report.generatedAt)
         json.field("media_root", report.mediaRoot)
+        json.shard(report.shard)
         json.elementOnNewLine(indent: 1)
         json.key("summary")
         json.summary(report.summary)
@@ -161,6 +163,16 @@ extension JSONWriter {
         field("invalid", newer.invalid - older.invalid)
         field("too_young", newer.tooYoung - older.tooYoung)
         field("excluded", newer.excluded - older.excluded)
+        endObject()
+    }
+
+    /// `"shard": {"index", "count"}`, or nothing for a report of the whole tree.
+    mutating func shard(_ shard: Shard?) {
+        guard let shard else { return }
+        key("shard")
+        beginObject()
+        field("index", shard.index)
+        field("count", shard.count)
         endObject()
     }
 

@@ -29,7 +29,7 @@ public struct JUnitFormatter: Sendable {
         var xml = XMLWriter(capacity: 1_024 + 256 * report.classes.count + 320 * report.findings.count)
         xml.begin(
             suite: "media-janitor scan", tests: tests, failures: failures, timestamp: report.generatedAt,
-            properties: [("media_root", report.mediaRoot)])
+            properties: [("media_root", report.mediaRoot)] + (report.shard.map { [("shard", $0.description)] } ?? []))
         for usage in report.classes {
             xml.testCase(
                 classname: "media-janitor.class", name: usage.name, failure: nil,

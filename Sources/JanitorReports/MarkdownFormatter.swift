@@ -28,6 +28,10 @@ public struct MarkdownFormatter: Sendable {
         out.heading(1, "media-janitor scan")
         out.paragraph(
             "Media root \(code(report.mediaRoot)), generated at \(ISO8601.string(report.generatedAt)).")
+        if let shard = report.shard {
+            out.paragraph(
+                "Shard \(shard.index) of \(shard.count): only the files and references that hash to this shard; \(code("media-janitor history merge")) joins the shards' JSON reports.")
+        }
         out.paragraph(verdict(summary))
 
         out.heading(2, "Summary")

@@ -3,7 +3,7 @@ import JanitorCore
 /// Newline-delimited JSON: one object per line, each starting with a `"type"` key, for `jq`,
 /// log shippers and anything that streams. Fields and their order are those of the JSON report.
 ///
-/// - scan: `summary` (schema, generated_at, media_root, then the summary fields), then
+/// - scan: `summary` (schema, generated_at, media_root, shard when sharded, then the summary fields), then
 ///   `class`, `directory` and `finding` lines.
 /// - usage: `usage` (schema, generated_at, media_root, files, bytes), then `class`,
 ///   `directory` and `owner` lines.
@@ -29,6 +29,7 @@ public struct NDJSONFormatter: Sendable {
             $0.field("schema", 1)
             $0.field("generated_at", report.generatedAt)
             $0.field("media_root", report.mediaRoot)
+            $0.shard(report.shard)
             $0.summaryFields(report.summary)
         }
         for usage in report.classes { json.record("class") { $0.classUsageFields(usage) } }

@@ -36,7 +36,11 @@ public struct TextFormatter: Sendable {
         let summary = report.summary
         var out = TextOutput(style: style)
         out.title("media-janitor scan")
-        out.table(header(mediaRoot: report.mediaRoot, generatedAt: report.generatedAt))
+        var head = header(mediaRoot: report.mediaRoot, generatedAt: report.generatedAt)
+        if let shard = report.shard {
+            head.append(["shard", "\(shard.index) of \(shard.count); 'media-janitor history merge' joins the shards' JSON reports"])
+        }
+        out.table(head)
 
         out.section("Summary")
         var totals = TextTable([.left, .right, .right, .left])

@@ -38,12 +38,19 @@ extension AppDatabase {
 /// Changes the app's rows for retention (`row_action`) and puts archived rows back, with the
 /// app's foreign keys enforced.
 public protocol AppRowWriter: Sendable {
+    /// The SQL this database speaks: row action statements are written in it.
+    var dialect: SQLDialect { get }
     /// Runs `body` in one transaction of the app's database that no other writer can change
     /// what it read in before it commits; a throw rolls every change back.
     func inTransaction<T>(_ body: (any RowTransaction) throws -> T) throws -> T
     /// Puts an archived row back with every value bound as it was stored, unless a row
     /// already holds its key.
     func restore(_ row: ArchivedRow) throws(SourceError) -> Restoration
+}
+
+extension SQLiteRowWriter {
+    /// SQLite's: `?` placeholders, types read from `pragma_table_info`.
+    public var dialect: SQLDialect { .sqlite }
 }
 
 /// What `AppRowWriter.restore` found.

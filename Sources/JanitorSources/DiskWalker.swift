@@ -17,7 +17,11 @@ public struct DiskWalker: Sendable {
 
     /// Walks the tree. An unreadable subdirectory is recorded in `Listing.unreadable` and the
     /// walk goes on; an unreadable root throws.
-    public func walk(capacityHint: Int = 4096, recursive: Bool = true) throws(SourceError) -> Listing {
+    ///
+    /// With a `shard`, only the entries whose path belongs to it are listed, and an entry whose
+    /// directory entry already says it is not a directory (`d_type`) is dropped without its
+    /// `fstatat`: a shard of N costs the `getdents` of the whole tree but about 1/N of the stats.
+    public func walk(capacityHint: Int = 4096, recursive: Bool = true, shard: Shard? = nil) throws(SourceError) -> Listing {
         var listing = Listing(capacity: capacityHint)
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
@@ -29,12 +33,12 @@ public struct DiskWalker: Sendable {
         }
         var prefix: [UInt8] = []
         prefix.reserveCapacity(4096)
-        walkDirectory(fd, &prefix, &listing, recursive: recursive)
+        walkDirectory(fd, &prefix, &listing, recursive: recursive, shard: shard)
         return listing
     }
 
     /// Reads one directory (and closes `fd`), appending entries under `prefix`.
-    private func walkDirectory(_ fd: Int32, _ prefix: inout [UInt8], _ listing: inout Listing, recursive: Bool) {
+    private func walkDirectory(_ fd: Int32, _ prefix: inout [UInt8], _ listing: inout Listing, recursive: Bool, shard: Shard?) {
         guard let directory = fdopendir(fd) else {
             close(fd)
             listing.unreadable.append((String(decoding: prefix, as: UTF8.self), String(cString: strerror(errno))))
@@ -42,6 +46,11 @@ public struct DiskWalker: Sendable {
         }
         defer { closedir(directory) }
         let base = prefix.count
+        // The shard hash of `prefix/`, continued over each entry's name.
+        var directoryHash = Shard.offsetBasis
+        if shard != nil, base > 0 {
+            directoryHash = (prefix + [UInt8(ascii: "/")]).withUnsafeBufferPointer { Shard.hash($0) }
+        }
         var info = stat()
         while true {
             errno = 0
@@ -60,14 +69,19 @@ public struct DiskWalker: Sendable {
                     if name[0] == UInt8(ascii: "."), name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0) {
                         return 0
                     }
+                    let nameBytes = UnsafeBufferPointer(start: name, count: strlen(cName))
                     prefix.removeSubrange(base...)
                     if base > 0 { prefix.append(UInt8(ascii: "/")) }
-                    prefix.append(contentsOf: UnsafeBufferPointer(start: name, count: strlen(cName)))
+                    prefix.append(contentsOf: nameBytes)
                     var isDirectory = type == UInt8(DT_DIR)
                     if !isDirectory {
+                        let inShard = shard.map { $0.contains(hash: Shard.hash(nameBytes, continuing: directoryHash)) } ?? true
+                        // Another shard's file, known from d_type: no stat needed.
+                        if !inShard, type != UInt8(DT_UNKNOWN) { return 0 }
                         // Gone between readdir and stat: nothing to list.
                         guard fstatat(dirfd(directory), cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else { return 0 }
                         isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+                        if !isDirectory, !inShard { return 0 }
                     }
                     guard isDirectory else { return 2 }
                     child = openat(dirfd(directory), cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -82,7 +96,7 @@ public struct DiskWalker: Sendable {
             }
             switch action {
             case 1:
-                if recursive { walkDirectory(child, &prefix, &listing, recursive: true) } else { close(child) }
+                if recursive { walkDirectory(child, &prefix, &listing, recursive: true, shard: shard) } else { close(child) }
             case 2:
                 let mode = info.st_mode & S_IFMT
                 let kind: Listing.EntryKind = mode == S_IFREG ? .regular : mode == S_IFLNK ? .symlink : .other

@@ -156,6 +156,7 @@ extension SQLiteStateStore {
                 case .acting(let id, let stage, let device, let inode, let changeTime, let bytes, let quarantinePath):
                     try db.cachedStatement(sql: "UPDATE queue_item SET stage = ?, device = ?, inode = ?, change_time = ?, bytes = ?, quarantine_path = ? WHERE id = ? AND state = 'running'")
                         .execute(arguments: [stage, device, inode, changeTime, bytes, quarantinePath, id])
+                    return db.changesCount > 0 ? .running : nil
                 case .finish(let item, let outcome, let removedBytes, let quarantinePath):
                     if let removedBytes {
                         try db.cachedStatement(sql: """

@@ -14,7 +14,7 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .open(let path, let reason):
-            "cannot open the janitor's store '\(path)': \(reason); check 'state' in the config and that its directory is writable"
+            "cannot open the janitor's store '\(path)': \(reason); check 'state' in the config\(path.hasPrefix("postgres://") ? "" : " and that its directory is writable")"
         case .query(let path, let reason):
             "the janitor's store '\(path)' failed: \(reason)"
         case .unsupported(let what): what
@@ -51,7 +51,9 @@ public protocol StateStore: AnyObject, Sendable {
     /// shared store, only those whose claim's lease has run out.
     func interrupted() throws(StoreError) -> [InterruptedItem]
     /// Applies several queue transitions in one transaction (one commit for a whole batch).
-    /// Returns, per transition, the state a `fail` left the item in (nil for the others).
+    /// Returns, per transition, the state a `fail` left the item in; for `acting`, `.running`
+    /// when this janitor still holds the item and its intent is recorded, nil when it lost the
+    /// item (its lease ran out and another janitor took it over): then it must not act.
     @discardableResult
     func apply(_ transitions: [QueueTransition], maxAttempts: Int, backoff: Backoff, now: Date) throws(StoreError) -> [QueueState?]
     /// Queue totals.

@@ -5,7 +5,8 @@ import Testing
 
 @testable import JanitorSources
 
-@Suite("Reading references from an SQLite app database")
+/// The readers' behaviour, on SQLite and on PostgreSQL from the same test code.
+@Suite("Reading references from an app database")
 struct SQLiteAppDatabaseTests {
     let classes = [
         MediaClass(name: "avatars", paths: [try! Glob("avatars/**")], references: [
@@ -17,26 +18,23 @@ struct SQLiteAppDatabaseTests {
         ]),
     ]
 
-    func makeDatabase(_ tmp: TemporaryDirectory) throws -> String {
-        let path = tmp.path + "/app.sqlite3"
-        let queue = try DatabaseQueue(path: path)
-        try queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE accounts_user (id INTEGER PRIMARY KEY, avatar TEXT, banner TEXT, team TEXT);
-                CREATE TABLE doc (slug TEXT PRIMARY KEY, file TEXT NOT NULL);
-                INSERT INTO accounts_user VALUES (1, 'avatars/a.jpg', NULL, 'red');
-                INSERT INTO accounts_user VALUES (2, '', 'avatars/a.jpg', NULL);
-                INSERT INTO accounts_user VALUES (3, './avatars//c.jpg', '../x', 'blue');
-                INSERT INTO doc VALUES ('intro', 'docs/intro.pdf');
-                """)
-        }
-        return path
+    func makeDatabase(_ backend: AppBackend, _ name: String = #function) throws -> AppDatabaseFixture {
+        let app = try AppDatabaseFixture(backend, name)
+        try app.sql("""
+            CREATE TABLE accounts_user (id INTEGER PRIMARY KEY, avatar TEXT, banner TEXT, team TEXT);
+            CREATE TABLE doc (slug TEXT PRIMARY KEY, file TEXT NOT NULL);
+            INSERT INTO accounts_user VALUES (1, 'avatars/a.jpg', NULL, 'red');
+            INSERT INTO accounts_user VALUES (2, '', 'avatars/a.jpg', NULL);
+            INSERT INTO accounts_user VALUES (3, './avatars//c.jpg', '../x', 'blue');
+            INSERT INTO doc VALUES ('intro', 'docs/intro.pdf');
+            """)
+        return app
     }
 
-    @Test("every column streams in; NULL and '' mean no file; values are normalised; bad values become invalid")
-    func streams() throws {
-        let tmp = TemporaryDirectory()
-        let database = try SQLiteAppDatabase(path: try makeDatabase(tmp))
+    @Test("every column streams in; NULL and '' mean no file; values are normalised; bad values become invalid", arguments: AppBackend.allCases)
+    func streams(_ backend: AppBackend) throws {
+        let app = try makeDatabase(backend)
+        let database = try app.reader()
         var references = ReferenceSet(classes: classes, mediaRoot: "/media", keepsOwners: true)
         try database.readReferences(into: &references)
         #expect(references.paths.count == 3)
@@ -50,10 +48,10 @@ struct SQLiteAppDatabaseTests {
         #expect(owners == ["1:red", "3:blue", "2:-", "intro:-"])
     }
 
-    @Test("a missing table or column is an error at the reference that lists what exists")
-    func schemaDiagnostics() throws {
-        let tmp = TemporaryDirectory()
-        let database = try SQLiteAppDatabase(path: try makeDatabase(tmp))
+    @Test("a missing table or column is an error at the reference that lists what exists", arguments: AppBackend.allCases)
+    func schemaDiagnostics(_ backend: AppBackend) throws {
+        let app = try makeDatabase(backend)
+        let database = try app.reader()
         let wrong = [
             MediaClass(name: "a", paths: [], references: [
                 ReferenceColumn(table: "accounts_user", column: "avatr", key: "id", location: SourceLocation(file: "janitor.yml", line: 7, column: 9)),
@@ -63,17 +61,22 @@ struct SQLiteAppDatabaseTests {
         let diagnostics = try database.checkSchema(wrong).map(\.description)
         #expect(diagnostics == [
             "janitor.yml:7:9: error: table 'accounts_user' has no column 'avatr' (column); did you mean 'avatar'? columns are: id, avatar, banner, team [world.missing-column]",
-            "janitor.yml:8:9: error: table 'accounts_usr' does not exist in sqlite:\(tmp.path)/app.sqlite3; did you mean 'accounts_user'? tables are: accounts_user, doc [world.missing-table]",
+            "janitor.yml:8:9: error: table 'accounts_usr' does not exist in \(app.location); did you mean 'accounts_user'? tables are: accounts_user, doc [world.missing-table]",
         ])
     }
 
-    @Test("the database is opened read-only: the reader cannot change it")
-    func readOnly() throws {
-        let tmp = TemporaryDirectory()
-        let path = try makeDatabase(tmp)
-        let database = try SQLiteAppDatabase(path: path)
-        #expect(throws: (any Error).self) { try database.queue.write { try $0.execute(sql: "DELETE FROM doc") } }
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM doc") } == 1)
+    @Test("the database is opened read-only: the reader cannot change it", arguments: AppBackend.allCases)
+    func readOnly(_ backend: AppBackend) throws {
+        let app = try makeDatabase(backend)
+        switch try app.reader() {
+        case let database as SQLiteAppDatabase:
+            #expect(throws: (any Error).self) { try database.queue.write { try $0.execute(sql: "DELETE FROM doc") } }
+        case let database as PostgresAppDatabase:
+            #expect(throws: (any Error).self) { try database.session.execute("DELETE FROM doc") }
+        default:
+            Issue.record("an unknown reader")
+        }
+        #expect(try app.rows("SELECT count(*) FROM doc") == ["1"])
     }
 
     @Test("a missing database file is a configuration error; a corrupt one is a runtime error")
@@ -98,27 +101,24 @@ struct SQLiteAppDatabaseTests {
         }
     }
 
-    @Test("rows hidden by an app's soft delete still protect their files: tables are read directly")
-    func softDeletedRowsCount() throws {
-        let tmp = TemporaryDirectory()
-        let path = tmp.path + "/app.sqlite3"
-        try DatabaseQueue(path: path).write { db in
-            try db.execute(sql: """
-                CREATE TABLE doc (slug TEXT PRIMARY KEY, file TEXT, deleted_at TEXT);
-                INSERT INTO doc VALUES ('live', 'docs/live.pdf', NULL), ('hidden', 'docs/hidden.pdf', '2026-01-01');
-                CREATE VIEW live_doc AS SELECT * FROM doc WHERE deleted_at IS NULL;
-                """)
-        }
+    @Test("rows hidden by an app's soft delete still protect their files: tables are read directly", arguments: AppBackend.allCases)
+    func softDeletedRowsCount(_ backend: AppBackend) throws {
+        let app = try AppDatabaseFixture(backend)
+        try app.sql("""
+            CREATE TABLE doc (slug TEXT PRIMARY KEY, file TEXT, deleted_at TEXT);
+            INSERT INTO doc VALUES ('live', 'docs/live.pdf', NULL), ('hidden', 'docs/hidden.pdf', '2026-01-01');
+            CREATE VIEW live_doc AS SELECT * FROM doc WHERE deleted_at IS NULL;
+            """)
         var references = ReferenceSet(classes: [classes[1]], mediaRoot: "/media")
-        try SQLiteAppDatabase(path: path).readReferences(into: &references)
+        try app.reader().readReferences(into: &references)
         #expect(references.contains("docs/hidden.pdf"))
         #expect(references.paths.count == 2)
     }
 
-    @Test("explain finds the rows that hold a path, normalised")
-    func rowsHolding() throws {
-        let tmp = TemporaryDirectory()
-        let database = try SQLiteAppDatabase(path: try makeDatabase(tmp))
+    @Test("explain finds the rows that hold a path, normalised", arguments: AppBackend.allCases)
+    func rowsHolding(_ backend: AppBackend) throws {
+        let app = try makeDatabase(backend)
+        let database = try app.reader()
         let columns = ReferenceSet(classes: classes, mediaRoot: "/media").columns
         let holders = try database.rowsHolding(["avatars/a.jpg", "avatars/c.jpg"], columns: columns, mediaRoot: "/media")
         #expect(holders["avatars/a.jpg"] == [

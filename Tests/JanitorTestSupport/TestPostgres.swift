@@ -10,6 +10,7 @@ import JanitorPostgres
 public enum TestPostgres {
     public struct Unavailable: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The server's maintenance URL (database `postgres`).

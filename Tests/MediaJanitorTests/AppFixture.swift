@@ -3,10 +3,10 @@ import GRDB
 import Testing
 
 /// What the app fixtures (`ForumApp`, `ChatApp`) share: a scratch directory with a media root,
-/// the app's SQLite database, and the janitor run inside it.
+/// the app's database (SQLite or PostgreSQL), and the janitor run inside it.
 protocol AppFixture {
     var path: String { get }
-    var database: DatabaseQueue { get }
+    var db: AppDB { get }
 }
 
 extension AppFixture {
@@ -19,7 +19,7 @@ extension AppFixture {
     }
 
     func sql(_ text: String) throws {
-        try database.write { try $0.execute(sql: text) }
+        try db.sql(text)
     }
 
     @discardableResult

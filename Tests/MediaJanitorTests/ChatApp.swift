@@ -8,10 +8,10 @@ import Testing
 final class ChatApp: AppFixture {
     let scratch = Scratch()
     var path: String { scratch.path }
-    let database: DatabaseQueue
+    let db: AppDB
     let now = Date()
 
-    init(safety: String = "{max_delete_fraction: 1.0}", quarantine: String = "7d", chatRowAction: String? = nil, extraClasses: String = "") throws {
+    init(safety: String = "{max_delete_fraction: 1.0}", quarantine: String = "7d", chatRowAction: String? = nil, extraClasses: String = "", backend: AppBackend = .sqlite) throws {
         let rules = Janitor.repository.appendingPathComponent("rules").path
         var chatRule = try String(contentsOfFile: rules + "/chat-media-expiry.yml", encoding: .utf8)
         if let chatRowAction { chatRule = chatRule.replacingOccurrences(of: "row_action: delete", with: "row_action: \(chatRowAction)") }
@@ -19,10 +19,11 @@ final class ChatApp: AppFixture {
         for name in ["committee-chat-retention.yml", "qr-codes.yml"] {
             scratch.write("rules/" + name, try String(contentsOfFile: rules + "/" + name, encoding: .utf8))
         }
+        db = try AppDB(backend, directory: scratch.path)
         scratch.write("janitor.yml", """
             version: 1
             media_root: media
-            database: sqlite:app.sqlite3
+            database: \(db.configValue)
             state: .janitor/state.sqlite3
             include: ["rules/*.yml"]
             defaults: {grace: 15m, quarantine: \(quarantine), quarantine_dir: .janitor/quarantine}
@@ -35,16 +36,13 @@ final class ChatApp: AppFixture {
                   - {table: forum_post, column: attachment, key: id}
             \(extraClasses)
             """)
-        database = try DatabaseQueue(path: scratch.path + "/app.sqlite3")
-        try database.write { db in
-            try db.execute(sql: """
+        try db.sql("""
                 CREATE TABLE accounts_userprofile (user_id INTEGER PRIMARY KEY, message_deletion_hours INTEGER);
                 CREATE TABLE chat_message (id INTEGER PRIMARY KEY, sender_id INTEGER, timestamp TEXT, image TEXT, video TEXT, deleted_at TEXT);
                 CREATE TABLE src_chatmessage (id INTEGER PRIMARY KEY, committee_id INTEGER, created_at TEXT, message TEXT NOT NULL);
                 CREATE TABLE core_attendanceqr (id INTEGER PRIMARY KEY, user_id INTEGER, created_at TEXT, image TEXT);
                 CREATE TABLE forum_post (id INTEGER PRIMARY KEY, image TEXT, attachment TEXT);
                 """)
-        }
     }
 
     /// `YYYY-MM-DD HH:MM:SS` (UTC), `hours` before now, as Django stores a timestamp.
@@ -65,8 +63,8 @@ final class ChatApp: AppFixture {
         return full
     }
 
-    func keys(_ table: String, _ condition: String = "1") throws -> [Int64] {
-        try database.read { try Int64.fetchAll($0, sql: "SELECT id FROM \(table) WHERE \(condition) ORDER BY id") }
+    func keys(_ table: String, _ condition: String = "TRUE") throws -> [Int64] {
+        try db.ints("SELECT id FROM \(table) WHERE \(condition) ORDER BY id")
     }
 
     /// The chat of the interaction-order test: per-user hours, a shared file, a row with two

@@ -4,8 +4,8 @@ import Testing
 @Suite("clean")
 struct CleanCommandTests {
     /// 10 files in the forum, `orphans` of them unreferenced.
-    func app(orphans: Int) throws -> ForumApp {
-        let app = try ForumApp()
+    func app(orphans: Int, backend: AppBackend) throws -> ForumApp {
+        let app = try ForumApp(backend: backend)
         for i in 1...10 {
             app.file("forum/f\(i).jpg")
             if i > orphans { try app.sql("INSERT INTO forum_post VALUES (\(i), 'forum/f\(i).jpg')") }
@@ -15,9 +15,9 @@ struct CleanCommandTests {
         return app
     }
 
-    @Test("--dry-run prints the plan in every format and changes nothing")
-    func dryRun() throws {
-        let app = try app(orphans: 3)
+    @Test("--dry-run prints the plan in every format and changes nothing", arguments: AppBackend.allCases)
+    func dryRun(backend: AppBackend) throws {
+        let app = try app(orphans: 3, backend: backend)
         let plan = try json(try app.ok(["clean", "--dry-run", "--format", "json"]))
         let paths = (plan["findings"] as? [[String: Any]])?.compactMap { $0["path"] as? String }
         #expect(paths == ["forum/f1.jpg", "forum/f2.jpg", "forum/f3.jpg"])
@@ -29,9 +29,9 @@ struct CleanCommandTests {
         #expect(app.quarantined().isEmpty)
     }
 
-    @Test("clean removes orphans past grace through the queue and quarantine, and nothing referenced")
-    func removes() throws {
-        let app = try app(orphans: 3)
+    @Test("clean removes orphans past grace through the queue and quarantine, and nothing referenced", arguments: AppBackend.allCases)
+    func removes(backend: AppBackend) throws {
+        let app = try app(orphans: 3, backend: backend)
         app.file("forum/new-upload.jpg")
         try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: app.media + "/forum/new-upload.jpg")
         #expect(try app.ok(["clean"]).hasPrefix("3 quarantined"))
@@ -43,9 +43,9 @@ struct CleanCommandTests {
         #expect(removals?.allSatisfy { $0["source"] as? String == "clean" && $0["reason"] as? String == "orphan" } == true)
     }
 
-    @Test("a sweep above max_delete_fraction stops with exit 4 and removes nothing, unless --force")
-    func circuitBreaker() throws {
-        let app = try app(orphans: 6)
+    @Test("a sweep above max_delete_fraction stops with exit 4 and removes nothing, unless --force", arguments: AppBackend.allCases)
+    func circuitBreaker(backend: AppBackend) throws {
+        let app = try app(orphans: 6, backend: backend)
         let stopped = try app.run(["clean"])
         #expect(stopped.status == 4)
         #expect(stopped.stderr == """
@@ -61,9 +61,9 @@ struct CleanCommandTests {
         #expect(try app.ok(["clean", "--force"]).hasPrefix("6 quarantined"))
     }
 
-    @Test("a class whose references are all empty is never swept")
-    func emptyReferences() throws {
-        let app = try app(orphans: 0)
+    @Test("a class whose references are all empty is never swept", arguments: AppBackend.allCases)
+    func emptyReferences(backend: AppBackend) throws {
+        let app = try app(orphans: 0, backend: backend)
         try app.sql("DELETE FROM accounts_user")
         app.file("avatars/other.jpg")
         let stopped = try app.run(["clean", "--class", "avatars"])
@@ -72,9 +72,9 @@ struct CleanCommandTests {
         #expect(app.exists("avatars/me.jpg"))
     }
 
-    @Test("max_delete_bytes limits the whole sweep")
-    func byteLimit() throws {
-        let app = try ForumApp(extraConfig: "")
+    @Test("max_delete_bytes limits the whole sweep", arguments: AppBackend.allCases)
+    func byteLimit(backend: AppBackend) throws {
+        let app = try ForumApp(extraConfig: "", backend: backend)
         try app.sql("INSERT INTO forum_post VALUES (100, 'forum/keep.jpg')")
         app.file("forum/keep.jpg")
         app.file("forum/big.jpg", content: String(repeating: "x", count: 4096))

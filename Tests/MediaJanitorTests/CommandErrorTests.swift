@@ -97,13 +97,27 @@ struct CommandErrorTests {
         #expect(outcome.stderr.hasPrefix("error: cannot read the app database 'sqlite:\(app.path)/app.sqlite3': "))
     }
 
-    @Test("PostgreSQL app databases are refused with exit 2 in this build, password hidden")
-    func postgresNotYet() throws {
-        let app = try TinyApp(config: TinyApp.config.replacingOccurrences(of: "sqlite:app.sqlite3", with: "postgres://app:secret@127.0.0.1:5432/app"))
-        let outcome = try Janitor.run(["scan"], in: app.path)
-        #expect(outcome.status == 2)
-        #expect(!outcome.stderr.contains("secret"))
-        #expect(outcome.stderr.contains("postgres://app:***@127.0.0.1:5432/app"))
+    @Test("a PostgreSQL server that does not answer is a runtime error, exit 3, naming host, port and database, never the password")
+    func postgresUnreachable() throws {
+        // A loopback port nothing listens on: bound, then released.
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(probe, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        close(probe)
+        let app = try TinyApp(config: TinyApp.config.replacingOccurrences(of: "sqlite:app.sqlite3", with: "postgres://app:secret@127.0.0.1:\(port)/app"))
+        for command in [["scan"], ["check"], ["hooks", "status"]] {
+            let outcome = try Janitor.run(command, in: app.path)
+            #expect(outcome.status == (command == ["check"] ? 2 : 3), "\(command): \(outcome.stderr)")
+            let text = outcome.stdout + outcome.stderr
+            #expect(!text.contains("secret"))
+            #expect(text.contains("postgres://app:***@127.0.0.1:\(port)/app"), "\(text)")
+            #expect(text.contains("check that the server runs and accepts TCP connections on 127.0.0.1:\(port)"), "\(text)")
+        }
     }
 
     @Test("an unknown format or flag is a usage error, exit 2")

@@ -79,9 +79,9 @@ struct CrashTests {
         try verify(app, contents, quarantined: true)
     }
 
-    @Test("a real SIGKILL at an arbitrary moment of a larger run loses nothing")
-    func killedFromOutside() throws {
-        let app = try ForumApp()
+    @Test("a real SIGKILL at an arbitrary moment of a larger run loses nothing", arguments: AppBackend.allCases)
+    func killedFromOutside(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         var events = ""
         var contents: [String: String] = [:]
         for i in 1...400 {

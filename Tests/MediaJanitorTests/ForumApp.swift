@@ -1,5 +1,7 @@
 import Foundation
 import GRDB
+import JanitorCore
+import JanitorTestSupport
 import Testing
 
 /// A small forum app on real files: an SQLite database with users (avatar and signature
@@ -9,15 +11,21 @@ final class ForumApp: AppFixture {
     let scratch = Scratch()
     var path: String { scratch.path }
     var quarantine: String { path + "/.janitor/quarantine" }
-    let database: DatabaseQueue
+    let db: AppDB
+    /// The janitor's store when it is on PostgreSQL (`store: .postgres`), shared by every
+    /// janitor run in this directory.
+    let storeURL: PostgresURL?
 
-    init(quarantine: String = "7d", extraConfig: String = "") throws {
+    init(quarantine: String = "7d", extraConfig: String = "", backend: AppBackend = .sqlite, store: AppBackend = .sqlite, lease: String = "60s") throws {
+        db = try AppDB(backend, directory: scratch.path)
+        storeURL = store == .postgres ? try TestPostgres.freshDatabase("store") : nil
         scratch.write("janitor.yml", """
             version: 1
             media_root: media
-            database: sqlite:app.sqlite3
-            state: .janitor/state.sqlite3
+            database: \(db.configValue)
+            state: \(storeURL.map(TestPostgres.text) ?? ".janitor/state.sqlite3")
             defaults:
+              lease: \(lease)
               grace: 15m
               quarantine: \(quarantine)
               quarantine_dir: .janitor/quarantine
@@ -36,13 +44,10 @@ final class ForumApp: AppFixture {
                   - {table: forum_post, column: image, key: id}
             \(extraConfig)
             """)
-        database = try DatabaseQueue(path: scratch.path + "/app.sqlite3")
-        try database.write { db in
-            try db.execute(sql: """
+        try db.sql("""
                 CREATE TABLE accounts_user (id INTEGER PRIMARY KEY, avatar TEXT, signature TEXT);
                 CREATE TABLE forum_post (id INTEGER PRIMARY KEY, image TEXT);
                 """)
-        }
     }
 
     /// Writes a media file with distinct content, old enough to be past grace.

@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Hooks, queue and quarantine on a real SQLite app")
 struct HooksQueueTests {
-    @Test("a replaced file is gone after hooks drain and queue run, and restores byte-identical")
-    func replacedFile() throws {
-        let app = try ForumApp()
+    @Test("a replaced file is gone after hooks drain and queue run, and restores byte-identical", arguments: AppBackend.allCases)
+    func replacedFile(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         app.file("forum/2026/old.jpg", content: "the old picture")
         app.file("forum/2026/new.jpg")
         try app.sql("INSERT INTO forum_post VALUES (1, 'forum/2026/old.jpg')")
@@ -34,9 +34,9 @@ struct HooksQueueTests {
         #expect(try app.run(["quarantine", "restore", "\(id)"]).status == 2)
     }
 
-    @Test("a file shared by two rows survives the first replace and goes after the second")
-    func sharedFile() throws {
-        let app = try ForumApp()
+    @Test("a file shared by two rows survives the first replace and goes after the second", arguments: AppBackend.allCases)
+    func sharedFile(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         app.file("forum/shared.jpg")
         app.file("forum/a.jpg")
         app.file("forum/b.jpg")
@@ -55,9 +55,9 @@ struct HooksQueueTests {
         #expect(!app.exists("forum/shared.jpg"))
     }
 
-    @Test("a file referenced again between queueing and removal is kept")
-    func referencedAgain() throws {
-        let app = try ForumApp(extraConfig: "")
+    @Test("a file referenced again between queueing and removal is kept", arguments: AppBackend.allCases)
+    func referencedAgain(backend: AppBackend) throws {
+        let app = try ForumApp(extraConfig: "", backend: backend)
         app.file("forum/x.jpg")
         try app.sql("INSERT INTO forum_post VALUES (1, 'forum/x.jpg')")
         try app.ok(["hooks", "install"])
@@ -71,26 +71,21 @@ struct HooksQueueTests {
         #expect(items?.first?["outcome"] as? String == "kept: still referenced by accounts_user.signature key 7")
     }
 
-    @Test("an update inside a rolled-back transaction removes nothing")
-    func rolledBack() throws {
-        let app = try ForumApp()
+    @Test("an update inside a rolled-back transaction removes nothing", arguments: AppBackend.allCases)
+    func rolledBack(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         app.file("forum/keep.jpg")
         try app.sql("INSERT INTO forum_post VALUES (1, 'forum/keep.jpg')")
         try app.ok(["hooks", "install"])
-        try app.database.inDatabase { db in
-            try db.execute(sql: "BEGIN")
-            try db.execute(sql: "UPDATE forum_post SET image = NULL WHERE id = 1")
-            try db.execute(sql: "DELETE FROM forum_post")
-            try db.execute(sql: "ROLLBACK")
-        }
+        try app.sql("BEGIN; UPDATE forum_post SET image = NULL WHERE id = 1; DELETE FROM forum_post; ROLLBACK;")
         #expect(try app.ok(["hooks", "drain"]) == "0 outbox events\n")
         try app.ok(["queue", "run"])
         #expect(app.exists("forum/keep.jpg"))
     }
 
-    @Test("a bulk UPDATE ... SET image = NULL removes every old file")
-    func bulkUpdate() throws {
-        let app = try ForumApp()
+    @Test("a bulk UPDATE ... SET image = NULL removes every old file", arguments: AppBackend.allCases)
+    func bulkUpdate(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         for i in 1...20 {
             app.file("forum/p\(i).jpg")
             try app.sql("INSERT INTO forum_post VALUES (\(i), 'forum/p\(i).jpg')")
@@ -106,9 +101,9 @@ struct HooksQueueTests {
         #expect(app.quarantined().count == 20)
     }
 
-    @Test("derivatives go with their parent; emptied directories go, class roots and the media root stay")
-    func derivativesAndDirectories() throws {
-        let app = try ForumApp()
+    @Test("derivatives go with their parent; emptied directories go, class roots and the media root stay", arguments: AppBackend.allCases)
+    func derivativesAndDirectories(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         app.file("avatars/u1/me.jpg")
         app.file("avatars/u1/thumbs/me_64x64.jpg")
         app.file("avatars/u1/thumbs/me_256x256.jpg")
@@ -140,9 +135,9 @@ struct HooksQueueTests {
         #expect(app.exists("forum"))
     }
 
-    @Test("hooks status finds triggers an app migration dropped, and install repairs them")
-    func migrationDropsTriggers() throws {
-        let app = try ForumApp()
+    @Test("hooks status finds triggers an app migration dropped, and install repairs them", arguments: AppBackend.allCases)
+    func migrationDropsTriggers(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         app.file("forum/a.jpg")
         try app.ok(["hooks", "install"])
         #expect(try app.run(["hooks", "status"]).status == 0)
@@ -170,9 +165,9 @@ struct HooksQueueTests {
         try app.ok(["hooks", "uninstall"])
     }
 
-    @Test("events from NDJSON: decisions recorded, duplicates ignored, bad lines rejected with their reason while good ones go through")
-    func eventsCommand() throws {
-        let app = try ForumApp()
+    @Test("events from NDJSON: decisions recorded, duplicates ignored, bad lines rejected with their reason while good ones go through", arguments: AppBackend.allCases)
+    func eventsCommand(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         app.file("forum/gone.jpg")
         let events = """
             {"id": "e1", "table": "forum_post", "column": "image", "op": "delete", "key": 5, "old": "forum/gone.jpg", "tenant": "acme"}
@@ -201,9 +196,9 @@ struct HooksQueueTests {
         #expect(!app.exists("forum/gone.jpg"))
     }
 
-    @Test("an event naming a file outside its class's paths, or excluded, removes nothing")
-    func outsideClassPaths() throws {
-        let app = try ForumApp(quarantine: "0", extraConfig: "")
+    @Test("an event naming a file outside its class's paths, or excluded, removes nothing", arguments: AppBackend.allCases)
+    func outsideClassPaths(backend: AppBackend) throws {
+        let app = try ForumApp(quarantine: "0", extraConfig: "", backend: backend)
         app.file("README.txt")
         app.file("avatars/old.jpg")
         let events = """

@@ -1,4 +1,5 @@
 import Foundation
+import JanitorTestSupport
 import Testing
 
 /// Runs the built `media-janitor` executable as a real process.
@@ -78,6 +79,33 @@ enum Sample {
         try process.run()
         process.waitUntilExit()
         try? FileManager.default.removeItem(atPath: directory + "/out/.janitor")
+    }
+
+    /// The sample's rows in a PostgreSQL database of the test server (samples/load-postgres.sh)
+    /// and `janitor-pg.yml` beside `janitor.yml` pointing at it: the same media tree, audited
+    /// against the app's rows in PostgreSQL.
+    static let postgres: Result<Void, any Error> = Result {
+        let url = try TestPostgres.freshDatabase("sample")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [Janitor.repository.appendingPathComponent("samples/load-postgres.sh").path, directory + "/out", TestPostgres.text(url)]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw TestPostgres.Unavailable(description: "samples/load-postgres.sh failed") }
+        let config = try String(contentsOfFile: directory + "/janitor.yml", encoding: .utf8)
+            .replacingOccurrences(of: "database: sqlite:out/app.sqlite3", with: "database: \(TestPostgres.text(url))")
+            .replacingOccurrences(of: "state: out/.janitor/state.sqlite3", with: "state: out/.janitor/state-pg.sqlite3")
+        try config.write(toFile: directory + "/janitor-pg.yml", atomically: true, encoding: .utf8)
+    }
+
+    /// The arguments that pick the sample's config for a backend.
+    static func config(_ backend: AppBackend) throws -> [String] {
+        switch backend {
+        case .sqlite: return []
+        case .postgres:
+            try postgres.get()
+            return ["--config", "janitor-pg.yml"]
+        }
     }
 
     /// `planted.txt`: kind -> paths or values, as the sample script planted them.

@@ -51,9 +51,9 @@ struct QuarantineTests {
         #expect(try app.run(["quarantine", "restore", "--path", "forum/q1.jpg"]).status == 2)
     }
 
-    @Test("bad arguments name the fix")
-    func badArguments() throws {
-        let app = try ForumApp()
+    @Test("bad arguments name the fix", arguments: AppBackend.allCases)
+    func badArguments(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         let none = try app.run(["quarantine", "restore"])
         #expect(none.status == 2)
         #expect(none.stderr == "error: give exactly one of: an id, --path PATH, --since TIME\n")

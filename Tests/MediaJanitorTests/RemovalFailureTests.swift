@@ -78,9 +78,9 @@ struct RemovalFailureTests {
         #expect(!app.exists("forum/locked/x.jpg"))
     }
 
-    @Test("a path through a symlinked directory, or a symlink itself, is refused, recorded, and the target untouched")
-    func symlinkRefused() throws {
-        let app = try ForumApp()
+    @Test("a path through a symlinked directory, or a symlink itself, is refused, recorded, and the target untouched", arguments: AppBackend.allCases)
+    func symlinkRefused(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         app.scratch.write("outside/secret.jpg", "secret")
         app.scratch.write("outside/target.jpg", "target")
         try FileManager.default.createDirectory(atPath: app.media + "/forum", withIntermediateDirectories: true)
@@ -128,9 +128,9 @@ struct RemovalFailureTests {
         ])
     }
 
-    @Test("an outbox row whose old value leaves the media root is refused and recorded, not queued")
-    func outboxEscapeRefused() throws {
-        let app = try ForumApp()
+    @Test("an outbox row whose old value leaves the media root is refused and recorded, not queued", arguments: AppBackend.allCases)
+    func outboxEscapeRefused(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
         try app.sql("INSERT INTO forum_post VALUES (1, '../../etc/passwd')")
         try app.ok(["hooks", "install"])
         try app.sql("DELETE FROM forum_post")

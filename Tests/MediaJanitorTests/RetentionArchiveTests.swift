@@ -4,11 +4,11 @@ import Testing
 
 @Suite("retention: archive, crashes, ties and size caps")
 struct RetentionArchiveTests {
-    @Test("archive saves each row before deleting it; archive list shows it; restore by id, --class and --all puts it back")
-    func archiveAndRestore() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("archive saves each row before deleting it; archive list shows it; restore by id, --class and --all puts it back", arguments: AppBackend.allCases)
+    func archiveAndRestore(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         try app.plantChat()
-        let before = try app.database.read { try Row.fetchAll($0, sql: "SELECT * FROM chat_message WHERE id IN (1, 2, 5) ORDER BY id") }
+        let before = try app.db.values("SELECT * FROM chat_message WHERE id IN (1, 2, 5) ORDER BY id")
         try app.ok(["retention", "--class", "chat_media"])
         #expect(try app.keys("chat_message") == [3, 4])
         let listed = try json(try app.ok(["archive", "list", "--format", "json"]))["archived_rows"] as? [[String: Any]]
@@ -26,38 +26,38 @@ struct RetentionArchiveTests {
         #expect(try app.keys("chat_message") == [3, 4, 5])
         try app.ok(["archive", "restore", "--class", "chat_media"])
         #expect(try app.keys("chat_message") == [1, 2, 3, 4, 5])
-        let after = try app.database.read { try Row.fetchAll($0, sql: "SELECT * FROM chat_message WHERE id IN (1, 2, 5) ORDER BY id") }
+        let after = try app.db.values("SELECT * FROM chat_message WHERE id IN (1, 2, 5) ORDER BY id")
         #expect(after == before)
         #expect(try app.ok(["archive", "list"]) == "no archived rows\n")
         #expect(try app.run(["archive", "restore", "--all"]).status == 2, "nothing left to restore")
         #expect((try json(try app.ok(["archive", "list", "--all", "--format", "json"]))["archived_rows"] as? [Any])?.count == 3)
     }
 
-    @Test("archive restore never overwrites a different row that took the key")
-    func restoreConflict() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("archive restore never overwrites a different row that took the key", arguments: AppBackend.allCases)
+    func restoreConflict(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         try app.plantChat()
         try app.ok(["retention", "--class", "chat_media"])
         try app.sql("INSERT INTO chat_message (id, sender_id, image) VALUES (1, 99, 'chat_media/images/new.jpg')")
         let outcome = try app.run(["archive", "restore", "--all"])
         #expect(outcome.status == 3)
         #expect(outcome.stderr.contains("already has a different row with id = 1"), "\(outcome.stderr)")
-        #expect(try app.database.read { try Int.fetchOne($0, sql: "SELECT sender_id FROM chat_message WHERE id = 1") } == 99)
+        #expect(try app.db.value("SELECT sender_id FROM chat_message WHERE id = 1") == "99")
         #expect(try app.keys("chat_message") == [1, 2, 3, 4, 5], "the other rows are restored")
         #expect(try app.ok(["archive", "list"]).contains("chat_message key 1"))
     }
 
-    @Test("bad archive restore arguments are usage errors")
-    func restoreUsage() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("bad archive restore arguments are usage errors", arguments: AppBackend.allCases)
+    func restoreUsage(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         #expect(try app.run(["archive", "restore"]).stderr.contains("give exactly one of: an id, --class NAME, --all"))
         #expect(try app.run(["archive", "restore", "1", "--all"]).status == 2)
         #expect(try app.run(["archive", "restore", "--class", "chat_medai"]).stderr.contains("did you mean 'chat_media'?"))
     }
 
-    @Test("a crash after the journal and before the row change: rows stay, no file goes, the archive is dropped")
-    func crashBeforeRowChange() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("a crash after the journal and before the row change: rows stay, no file goes, the archive is dropped", arguments: AppBackend.allCases)
+    func crashBeforeRowChange(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         try app.plantChat()
         let crashed = try app.run(["retention", "--class", "chat_media"], environment: ["MEDIA_JANITOR_CRASH_AT": "retention-recorded:1"])
         #expect(crashed.signaled)
@@ -72,9 +72,9 @@ struct RetentionArchiveTests {
         #expect(!app.exists("chat_media/images/a.jpg"))
     }
 
-    @Test("a crash after the row change and before the files are queued: the next queue run settles it and removes them")
-    func crashAfterRowChange() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("a crash after the row change and before the files are queued: the next queue run settles it and removes them", arguments: AppBackend.allCases)
+    func crashAfterRowChange(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         try app.plantChat()
         let crashed = try app.run(["retention", "--class", "chat_media"], environment: ["MEDIA_JANITOR_CRASH_AT": "retention-applied:1"])
         #expect(crashed.signaled)
@@ -150,10 +150,10 @@ struct RetentionArchiveTests {
               x'00ff10', x'', NULL, 3.5, '12.0');
             """)
         let snapshot = "SELECT quote(id), quote(created_at), quote(i), quote(big), quote(r), quote(tiny), hex(t), typeof(t), hex(bad), typeof(bad), quote(b), quote(empty), quote(n), quote(any), typeof(num), quote(num) FROM vault"
-        let before = try app.database.read { try Row.fetchAll($0, sql: snapshot) }
+        let before = try app.db.values(snapshot)
         try app.ok(["retention", "--class", "vault"])
         #expect(try app.keys("vault").isEmpty)
         try app.ok(["archive", "restore", "--class", "vault"])
-        #expect(try app.database.read { try Row.fetchAll($0, sql: snapshot) } == before)
+        #expect(try app.db.values(snapshot) == before)
     }
 }

@@ -4,9 +4,9 @@ import Testing
 
 @Suite("retention")
 struct RetentionCommandTests {
-    @Test("a row removed by retention frees its file and the same run's queue removes it; a file another row still holds survives")
-    func interactionOrder() throws {
-        let app = try ChatApp()
+    @Test("a row removed by retention frees its file and the same run's queue removes it; a file another row still holds survives", arguments: AppBackend.allCases)
+    func interactionOrder(backend: AppBackend) throws {
+        let app = try ChatApp(backend: backend)
         try app.plantChat()
         let report = try json(try app.ok(["retention", "--class", "chat_media", "--format", "json"]))
         // Owner 7 (2h) and the fallbacks of owner 8 (no profile row) expire; owner 9 (NULL) and 10 (48h) keep theirs.
@@ -39,9 +39,9 @@ struct RetentionCommandTests {
         #expect((again["rows"] as? [Any])?.isEmpty == true)
     }
 
-    @Test("--dry-run prints the plan in every format and changes nothing")
-    func dryRun() throws {
-        let app = try ChatApp()
+    @Test("--dry-run prints the plan in every format and changes nothing", arguments: AppBackend.allCases)
+    func dryRun(backend: AppBackend) throws {
+        let app = try ChatApp(backend: backend)
         try app.plantChat()
         for format in ["text", "json", "ndjson", "markdown", "junit"] {
             let out = try app.ok(["retention", "--dry-run", "--format", format])
@@ -56,9 +56,9 @@ struct RetentionCommandTests {
         #expect(plan["applied"] is NSNull)
     }
 
-    @Test("a run above the safety limits changes nothing and exits 4; --force goes ahead")
-    func safetyLimits() throws {
-        let app = try ChatApp(safety: "{max_delete_fraction: 0.25}")
+    @Test("a run above the safety limits changes nothing and exits 4; --force goes ahead", arguments: AppBackend.allCases)
+    func safetyLimits(backend: AppBackend) throws {
+        let app = try ChatApp(safety: "{max_delete_fraction: 0.25}", backend: backend)
         try app.plantChat()
         let stopped = try app.run(["retention", "--class", "chat_media"])
         #expect(stopped.status == 4)
@@ -69,9 +69,9 @@ struct RetentionCommandTests {
         #expect(try app.keys("chat_message") == [3, 4])
     }
 
-    @Test("QR codes: 7 days, then the latest per user; the image column is set NULL and the rows stay")
-    func qrCodes() throws {
-        let app = try ChatApp()
+    @Test("QR codes: 7 days, then the latest per user; the image column is set NULL and the rows stay", arguments: AppBackend.allCases)
+    func qrCodes(backend: AppBackend) throws {
+        let app = try ChatApp(backend: backend)
         for id in 1...4 { app.file("qr_codes/\(id).png") }
         try app.sql("""
             INSERT INTO core_attendanceqr VALUES
@@ -93,17 +93,15 @@ struct RetentionCommandTests {
         #expect((scan["summary"] as? [String: Any])?["missing"] as? Int == 0)
     }
 
-    @Test("committee chat, rows only: 90 days, 1000 per committee, 50MB down to 80%")
-    func committeeChat() throws {
-        let app = try ChatApp()
+    @Test("committee chat, rows only: 90 days, 1000 per committee, 50MB down to 80%", arguments: AppBackend.allCases)
+    func committeeChat(backend: AppBackend) throws {
+        let app = try ChatApp(backend: backend)
         // Committee 1: 1002 recent messages (2 over the cap); committee 2: one 100-day-old message
         // and exactly 1000 recent ones (at its cap).
-        try app.database.write { db in
-            let insert = try db.makeStatement(sql: "INSERT INTO src_chatmessage (id, committee_id, created_at, message) VALUES (?, ?, ?, 'hello')")
-            for id in 1...1002 { try insert.execute(arguments: [id, 1, app.hoursAgo(Double(2000 - id) / 10)]) }
-            try insert.execute(arguments: [2000, 2, app.hoursAgo(24 * 100)])
-            for id in 2001...3000 { try insert.execute(arguments: [id, 2, app.hoursAgo(Double(3000 - id) / 10)]) }
-        }
+        var messages = (1...1002).map { "(\($0), 1, '\(app.hoursAgo(Double(2000 - $0) / 10))', 'hello')" }
+        messages.append("(2000, 2, '\(app.hoursAgo(24 * 100))', 'hello')")
+        messages += (2001...3000).map { "(\($0), 2, '\(app.hoursAgo(Double(3000 - $0) / 10))', 'hello')" }
+        try app.sql("INSERT INTO src_chatmessage (id, committee_id, created_at, message) VALUES \(messages.joined(separator: ", "))")
         let report = try json(try app.ok(["retention", "--class", "committee_chat", "--format", "json"]))
         let rows = try #require(report["rows"] as? [[String: Any]])
         #expect(rows.map { $0["key"] as? String } == ["2000", "1", "2"])
@@ -113,9 +111,9 @@ struct RetentionCommandTests {
         #expect(try app.keys("src_chatmessage", "committee_id = 1").first == 3)
     }
 
-    @Test("soft_delete marks the rows; their files stay, since the rows still hold them")
-    func softDelete() throws {
-        let app = try ChatApp(chatRowAction: "soft_delete:deleted_at")
+    @Test("soft_delete marks the rows; their files stay, since the rows still hold them", arguments: AppBackend.allCases)
+    func softDelete(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "soft_delete:deleted_at", backend: backend)
         try app.plantChat()
         let report = try json(try app.ok(["retention", "--class", "chat_media", "--format", "json"]))
         #expect(try app.keys("chat_message", "deleted_at IS NOT NULL") == [1, 2, 5])
@@ -127,9 +125,9 @@ struct RetentionCommandTests {
         #expect((again["rows"] as? [Any])?.isEmpty == true)
     }
 
-    @Test("row_action none only reports: rows and files stay")
-    func noneReports() throws {
-        let app = try ChatApp(chatRowAction: "none")
+    @Test("row_action none only reports: rows and files stay", arguments: AppBackend.allCases)
+    func noneReports(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "none", backend: backend)
         try app.plantChat()
         let report = try json(try app.ok(["retention", "--class", "chat_media", "--format", "json"]))
         #expect((report["rows"] as? [Any])?.count == 3)
@@ -138,9 +136,9 @@ struct RetentionCommandTests {
         #expect((report["applied"] as? [String: Any])?["rows_changed"] as? Int == 0)
     }
 
-    @Test("a row the app's foreign keys protect is refused and listed (exit 3); the other rows are applied")
-    func foreignKeyRefusal() throws {
-        let app = try ChatApp()
+    @Test("a row the app's foreign keys protect is refused and listed (exit 3); the other rows are applied", arguments: AppBackend.allCases)
+    func foreignKeyRefusal(backend: AppBackend) throws {
+        let app = try ChatApp(backend: backend)
         try app.plantChat()
         try app.sql("""
             CREATE TABLE chat_reaction (id INTEGER PRIMARY KEY, message_id INTEGER NOT NULL REFERENCES chat_message(id));
@@ -149,15 +147,17 @@ struct RetentionCommandTests {
         let outcome = try app.run(["retention", "--class", "chat_media", "--format", "json"])
         #expect(outcome.status == 3)
         #expect(outcome.stderr.contains("chat_message key 5"), "\(outcome.stderr)")
-        #expect(outcome.stderr.contains("FOREIGN KEY"), "\(outcome.stderr)")
+        // Each database's own words: SQLite's "FOREIGN KEY constraint failed", PostgreSQL's
+        // "violates foreign key constraint".
+        #expect(outcome.stderr.lowercased().contains("foreign key constraint"), "\(outcome.stderr)")
         #expect(try app.keys("chat_message") == [3, 4, 5])
         #expect(app.exists("chat_media/images/d.jpg") && app.exists("chat_media/videos/e.mp4"))
         #expect(!app.exists("chat_media/images/a.jpg"))
     }
 
-    @Test("an unknown class, or one without retention rules, is a usage error")
-    func usageErrors() throws {
-        let app = try ChatApp()
+    @Test("an unknown class, or one without retention rules, is a usage error", arguments: AppBackend.allCases)
+    func usageErrors(backend: AppBackend) throws {
+        let app = try ChatApp(backend: backend)
         let unknown = try app.run(["retention", "--class", "qr_code"])
         #expect(unknown.status == 2)
         #expect(unknown.stderr.contains("did you mean 'qr_codes'?"))

@@ -9,9 +9,9 @@ struct RetentionSafetyTests {
         try DatabaseQueue(path: app.path + "/.janitor/state.sqlite3")
     }
 
-    @Test("a run another live process is applying is never settled by a queue run; once that process is gone it is")
-    func liveRunLeftAlone() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("a run another live process is applying is never settled by a queue run; once that process is gone it is", arguments: AppBackend.allCases)
+    func liveRunLeftAlone(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         try app.plantChat()
         try app.ok(["queue", "stats"])  // creates the store
         let sleeper = Process()
@@ -40,9 +40,9 @@ struct RetentionSafetyTests {
         #expect(!app.exists("chat_media/images/a.jpg"))
     }
 
-    @Test("after a crash, a key the app reused does not void the archive of the row that was deleted")
-    func reusedKeyAfterCrash() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("after a crash, a key the app reused does not void the archive of the row that was deleted", arguments: AppBackend.allCases)
+    func reusedKeyAfterCrash(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         try app.plantChat()
         let crashed = try app.run(["retention", "--class", "chat_media"], environment: ["MEDIA_JANITOR_CRASH_AT": "retention-applied:1"])
         #expect(crashed.signaled)
@@ -76,9 +76,9 @@ struct RetentionSafetyTests {
         #expect(try app.run(["retention", "--class", "notes", "--dry-run"]).status == 2)
     }
 
-    @Test("row_action: archive is refused when an ON DELETE CASCADE would delete rows the archive does not save")
-    func archiveUnderCascade() throws {
-        let app = try ChatApp(chatRowAction: "archive")
+    @Test("row_action: archive is refused when an ON DELETE CASCADE would delete rows the archive does not save", arguments: AppBackend.allCases)
+    func archiveUnderCascade(backend: AppBackend) throws {
+        let app = try ChatApp(chatRowAction: "archive", backend: backend)
         try app.plantChat()
         try app.sql("CREATE TABLE chat_reaction (id INTEGER PRIMARY KEY, message_id INTEGER REFERENCES chat_message(id) ON DELETE CASCADE)")
         let outcome = try app.run(["retention", "--class", "chat_media"])

@@ -11,9 +11,9 @@ struct ScanCommandTests {
         return Set(all.filter { $0["kind"] as? String == kind }.compactMap { ($0["path"] ?? $0["value"]) as? String })
     }
 
-    @Test("finds exactly the orphans, missing files, unclassified files and invalid references the sample script planted")
-    func exactSets() throws {
-        let outcome = try Janitor.run(["scan", "--format", "json", "--no-record"], in: Sample.directory)
+    @Test("finds exactly the orphans, missing files, unclassified files and invalid references the sample script planted", arguments: AppBackend.allCases)
+    func exactSets(backend: AppBackend) throws {
+        let outcome = try Janitor.run(["scan"] + Sample.config(backend) + ["--format", "json", "--no-record"], in: Sample.directory)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let report = try json(outcome.stdout)
         let planted = Sample.planted
@@ -34,9 +34,9 @@ struct ScanCommandTests {
         #expect(summary["excluded"] as? Int == 1)
     }
 
-    @Test("byte totals equal the sum of lstat sizes, overall, per class and per directory")
-    func byteTotals() throws {
-        let report = try json(try Janitor.run(["scan", "--format", "json", "--no-record"], in: Sample.directory).stdout)
+    @Test("byte totals equal the sum of lstat sizes, overall, per class and per directory", arguments: AppBackend.allCases)
+    func byteTotals(backend: AppBackend) throws {
+        let report = try json(try Janitor.run(["scan"] + Sample.config(backend) + ["--format", "json", "--no-record"], in: Sample.directory).stdout)
         let media = Sample.directory + "/out/media"
         var total: Int64 = 0
         var count = 0

@@ -11,8 +11,8 @@ import FoundationNetworking
 struct ServeTests {
     static let token = "s3cret-token"
 
-    func forum() throws -> ForumApp {
-        let app = try ForumApp(quarantine: "0", extraConfig: "serve: {token: \"\(Self.token)\", max_body: 4KB}")
+    func forum(_ backend: AppBackend = .sqlite) throws -> ForumApp {
+        let app = try ForumApp(quarantine: "0", extraConfig: "serve: {token: \"\(Self.token)\", max_body: 4KB}", backend: backend)
         try app.sql("INSERT INTO accounts_user (id, avatar) VALUES (1, 'avatars/new.jpg'), (2, 'avatars/b.jpg')")
         for name in ["avatars/new.jpg", "avatars/old.jpg", "avatars/b.jpg", "avatars/thumbs/old_64.jpg"] { app.file(name) }
         return app
@@ -20,9 +20,9 @@ struct ServeTests {
 
     var auth: [String: String] { ["Authorization": "Bearer \(Self.token)", "Content-Type": "application/json"] }
 
-    @Test("events over HTTP and through the SQLite triggers both lead to removal; stats and metrics follow; SIGTERM exits 0")
-    func endToEnd() async throws {
-        let app = try forum()
+    @Test("events over HTTP and through the database triggers both lead to removal; stats and metrics follow; SIGTERM exits 0", arguments: AppBackend.allCases)
+    func endToEnd(backend: AppBackend) async throws {
+        let app = try forum(backend)
         try app.ok(["hooks", "install"])
         let serve = try ServeProcess(in: app.path)
         // 1. Over HTTP: a replaced avatar goes, with its thumbnail.
@@ -163,10 +163,10 @@ struct ServeTests {
 
 @Suite("serve: webhooks")
 struct ServeWebhookTests {
-    @Test("after a removal batch each webhook gets one JSON notice signed with HMAC-SHA256, retried after a failure")
-    func signedNotice() async throws {
+    @Test("after a removal batch each webhook gets one JSON notice signed with HMAC-SHA256, retried after a failure", arguments: AppBackend.allCases)
+    func signedNotice(backend: AppBackend) async throws {
         let receiver = try HookReceiver(failures: 1)
-        let app = try ForumApp(quarantine: "0", extraConfig: "serve: {webhooks: [{url: \"http://127.0.0.1:\(receiver.port)/hook\", secret: \"k3y\"}]}")
+        let app = try ForumApp(quarantine: "0", extraConfig: "serve: {webhooks: [{url: \"http://127.0.0.1:\(receiver.port)/hook\", secret: \"k3y\"}]}", backend: backend)
         for name in ["avatars/old.jpg", "forum/x.png"] { app.file(name) }
         let serve = try ServeProcess(in: app.path)
         defer { _ = serve.terminate() }
@@ -191,9 +191,9 @@ struct ServeWebhookTests {
 
 @Suite("serve: the watcher")
 struct ServeWatcherTests {
-    @Test("files created while serving, in new nested directories, show up in /v1/usage at once; /healthz reports the watch headroom")
-    func usageFollowsTheWatcher() async throws {
-        let app = try ForumApp(quarantine: "0")
+    @Test("files created while serving, in new nested directories, show up in /v1/usage at once; /healthz reports the watch headroom", arguments: AppBackend.allCases)
+    func usageFollowsTheWatcher(backend: AppBackend) async throws {
+        let app = try ForumApp(quarantine: "0", backend: backend)
         app.file("avatars/a.jpg")
         let serve = try ServeProcess(in: app.path)
         defer { _ = serve.terminate() }
@@ -233,16 +233,16 @@ struct ServeWatcherTests {
         app.file("uploads/4.bin", content: String(repeating: "u", count: 300))
         #expect(await ServeProcess.eventually { !app.exists("uploads/1.bin") && !app.exists("uploads/2.bin") }, "\(serve.stderr)")
         #expect(app.exists("uploads/3.bin") && app.exists("uploads/4.bin"))
-        let rows = try await app.database.read { db in try Int.fetchAll(db, sql: "SELECT id FROM upload ORDER BY id") }
+        let rows = try app.db.ints("SELECT id FROM upload ORDER BY id")
         #expect(rows == [3, 4])
     }
 }
 
 @Suite("serve: first-seen times")
 struct ServeFirstSeenTests {
-    @Test("a file the watcher first saw within grace is too young for an audit, even with an old mtime")
-    func graceFromFirstSeen() async throws {
-        let app = try ForumApp(quarantine: "0")
+    @Test("a file the watcher first saw within grace is too young for an audit, even with an old mtime", arguments: AppBackend.allCases)
+    func graceFromFirstSeen(backend: AppBackend) async throws {
+        let app = try ForumApp(quarantine: "0", backend: backend)
         app.file("avatars/kept.jpg")
         try app.sql("INSERT INTO accounts_user (id, avatar) VALUES (1, 'avatars/kept.jpg')")
         let serve = try ServeProcess(in: app.path)

@@ -23,7 +23,7 @@ struct ScanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Audit the media root against every reference column (read-only).",
-        discussion: "Finds orphans, missing files, unclassified files, invalid references and files inside grace, with sizes by class and directory, and records the audit in the history.")
+        discussion: "Finds orphans, missing files, unclassified files, invalid references and files inside grace, with sizes by class and directory, and records the audit in the history. With --shard I/N it audits only the files (and missing or invalid references) whose path hashes to shard I, so N machines can split one tree; such a partial audit is not recorded, and 'history merge' joins the shards' JSON reports into the report of the whole tree.")
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var output: OutputOptions
@@ -38,13 +38,19 @@ struct ScanCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-record"), help: "Do not store the audit in the history.")
     var noRecord = false
 
+    @Option(help: ArgumentHelp("Audit only shard I of N (1-based), split by a stable hash of each path; not recorded in the history.", valueName: "i/n"))
+    var shard: String?
+
     func run() async throws {
         try await reportingFailures {
+            let shard = try self.shard.map(Self.parseShard)
             let workspace = try Workspace.load(common)
             let selected = try workspace.selectedClasses(classOptions.classes)
-            let result = try Audit.run(workspace, selected: selected, keepOwners: false, depth: depth)
+            let result = try Audit.run(workspace, selected: selected, keepOwners: false, depth: depth, shard: shard)
             try Console.write(output.format.render(result.report, options: output.renderOptions), to: output.output)
-            if !noRecord {
+            // One shard's totals would read as a shrunken tree in the history: the merged report is
+            // recorded instead (`history merge --record`).
+            if !noRecord, shard == nil {
                 do {
                     try workspace.openStore().recordAudit(result.report, classes: classOptions.classes)
                 } catch let failure as CommandFailure {
@@ -54,6 +60,15 @@ struct ScanCommand: AsyncParsableCommand {
             if failOn.contains(where: { $0.isMet(by: result.report.summary) }) {
                 throw ExitCode(MediaJanitor.Exit.findings)
             }
+        }
+    }
+
+    /// `--shard I/N`, or a usage error that says what to write.
+    static func parseShard(_ text: String) throws(CommandFailure) -> Shard {
+        do {
+            return try Shard(parsing: text)
+        } catch {
+            throw .usage("--shard \(error)")
         }
     }
 }
@@ -87,10 +102,20 @@ struct UsageCommand: AsyncParsableCommand {
     }
 }
 
-/// `history`: past audits and the change since the previous one.
+/// `history`: past audits and the change since the previous one (`history` alone, or
+/// `history list`), and `history merge` for the reports of a sharded scan.
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
+        abstract: "List past audits and the change since the previous one; merge sharded scans.",
+        subcommands: [HistoryListCommand.self, HistoryMergeCommand.self],
+        defaultSubcommand: HistoryListCommand.self)
+}
+
+/// `history list` (what `history` alone runs): past audits, newest first.
+struct HistoryListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
         abstract: "List past audits and the change since the previous one.")
 
     @OptionGroup var common: CommonOptions

@@ -8,7 +8,7 @@ import JanitorStore
 /// references, run side by side, then one reconciliation.
 enum Audit {
     static func run(
-        _ workspace: Workspace, selected: Set<Int>?, keepOwners: Bool, depth: Int, now: Date = Date()
+        _ workspace: Workspace, selected: Set<Int>?, keepOwners: Bool, depth: Int, shard: Shard? = nil, now: Date = Date()
     ) throws(CommandFailure) -> Reconciler.Result {
         let config = workspace.config
         let clock = ContinuousClock()
@@ -23,7 +23,7 @@ enum Audit {
         let walked = DispatchSemaphore(value: 0)
         let walkThread = Thread {
             let start = clock.now
-            listingResult = Result { () throws(SourceError) in try walker.walk(capacityHint: 1 << 16) }
+            listingResult = Result { () throws(SourceError) in try walker.walk(capacityHint: 1 << 16, shard: shard) }
             walkTime = clock.now - start
             walked.signal()
         }
@@ -51,7 +51,7 @@ enum Audit {
             Console.warning("could not read directory '\(path.isEmpty ? "." : path)' under media_root: \(reason); its files are not in this audit")
         }
         emptyReferenceWarnings(config, references)
-        let reconciler = Reconciler(classes: config.classes, mediaRootSetting: config.mediaRootSetting, directoryDepth: depth, selectedClasses: selected)
+        let reconciler = Reconciler(classes: config.classes, mediaRootSetting: config.mediaRootSetting, directoryDepth: depth, selectedClasses: selected, shard: shard)
         let reconcileStart = clock.now
         var result = reconciler.reconcile(listing, references, now: now, firstSeen: Self.recentlySeen(config, now: now))
         let rows = references.rowsPerClass

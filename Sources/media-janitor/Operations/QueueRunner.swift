@@ -48,6 +48,9 @@ struct QueueRunner {
         var failed = 0
         var dead = 0
         var refused = 0
+        /// The items this run removed or quarantined (with a shared store, other janitors'
+        /// removals are theirs to report).
+        var finishedIds: Set<Int64> = []
     }
 
     /// Recovers interrupted items, then processes due items in batches until none is due.
@@ -118,11 +121,14 @@ struct QueueRunner {
             planned.append((item, identity, quarantineDestination(item, day: day), ordinal))
         }
         // Recorded before any file is touched, so a crash mid-batch can be resolved.
-        try store.apply(settled + planned.map { plan in
+        let recorded = try store.apply(settled + planned.map { plan in
             .acting(
                 id: plan.item.id, stage: plan.destination == nil ? "unlinking" : "moving", device: plan.identity.device,
                 inode: plan.identity.inode, changeTime: plan.identity.changeTime, bytes: plan.identity.bytes, quarantinePath: plan.destination)
         }, maxAttempts: maxAttempts, backoff: backoff, now: now)
+        // An item whose intent was not recorded is no longer this janitor's (with a shared
+        // store, its lease ran out and another janitor took it over): never act without a record.
+        planned = zip(planned, recorded.suffix(planned.count)).filter { $0.1 == .running }.map(\.0)
         var outcomes: [QueueTransition] = []
         var emptied: [String] = []
         for plan in planned {
@@ -161,6 +167,7 @@ struct QueueRunner {
         }
         if destination == nil { summary.removed += 1 } else { summary.quarantined += 1 }
         summary.bytes += bytes
+        summary.finishedIds.insert(item.id)
         return .finish(item, outcome: destination == nil ? "removed" : "quarantined", removedBytes: bytes, quarantinePath: destination)
     }
 

@@ -113,7 +113,7 @@ struct RetentionApplier {
                 let action = selection.mediaClass.retention?.rowAction.configValue ?? "none"
                 for (table, entries) in Dictionary(grouping: selection.entries, by: \.row.table).sorted(by: { $0.key < $1.key }) {
                     let pathColumns = selection.mediaClass.references.filter { $0.table == table }.compactMap(\.column)
-                    guard let statement = selection.kind.statement(table: table, keyColumn: entries[0].row.keyColumn, pathColumns: pathColumns) else { continue }
+                    guard let statement = selection.kind.statement(table: table, keyColumn: entries[0].row.keyColumn, pathColumns: pathColumns, dialect: writer.dialect) else { continue }
                     for start in stride(from: 0, to: entries.count, by: config.defaults.batchSize) {
                         let batch = Array(entries[start..<min(start + config.defaults.batchSize, entries.count)])
                         batches += 1

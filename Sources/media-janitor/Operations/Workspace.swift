@@ -59,7 +59,7 @@ struct Workspace {
         do throws(SourceError) {
             switch config.database {
             case .sqlite(let path): return try SQLiteRowWriter(path: path)
-            case .postgres(let url): throw .database(location: url.redacted, reason: "PG-WIRING")
+            case .postgres(let url): return try PostgresRowWriter(url: url)
             }
         } catch {
             throw error.failure
@@ -88,7 +88,7 @@ struct Workspace {
     static func appDatabase(_ location: DatabaseLocation) throws(SourceError) -> any AppDatabase {
         switch location {
         case .sqlite(let path): try SQLiteAppDatabase(path: path)
-        case .postgres(let url): throw .database(location: url.redacted, reason: "PG-WIRING")
+        case .postgres(let url): try PostgresAppDatabase(url: url)
         }
     }
 
@@ -96,7 +96,7 @@ struct Workspace {
     static func hooks(_ location: DatabaseLocation) throws(SourceError) -> any AppHooks {
         switch location {
         case .sqlite(let path): try SQLiteHooks(path: path)
-        case .postgres(let url): throw .database(location: url.redacted, reason: "PG-WIRING")
+        case .postgres(let url): try PostgresHooks(url: url)
         }
     }
 
@@ -105,7 +105,7 @@ struct Workspace {
     static func store(_ config: JanitorConfig) throws(StoreError) -> any StateStore {
         switch config.state {
         case .sqlite(let path): try SQLiteStateStore(path: path)
-        case .postgres(let url): throw .open(path: url.redacted, reason: "PG-WIRING")
+        case .postgres(let url): try PostgresStateStore(url: url, lease: config.defaults.lease.timeInterval)
         }
     }
 }

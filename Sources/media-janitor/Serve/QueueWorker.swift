@@ -36,7 +36,8 @@ struct QueueWorker: Service {
         let (summary, pending, removed) = try await sidecar.onWorker { () throws -> (QueueRunner.Summary, Int, [RemovalRecord]) in
             let runner = QueueRunner(config: sidecar.config, store: sidecar.store, database: sidecar.database)
             let summary = try runner.run(batchSize: batchSize, shouldStop: { stop.isSet })
-            let removed = summary.removed + summary.quarantined > 0 ? try sidecar.store.removals(since: since) : []
+            let removed = summary.removed + summary.quarantined > 0
+                ? try sidecar.store.removals(since: since).filter { summary.finishedIds.contains($0.queueItemId) } : []
             return (summary, try sidecar.store.queueStats().totalPending, removed)
         }
         sidecar.metrics.queueDepth(pending)

@@ -52,13 +52,16 @@ struct Scheduler: Service {
             switch job {
             case .retention(let classes):
                 guard let writer else { return }
-                let applied = try await sidecar.onWorker { () throws -> (RetentionOutcome?, [String]) in
-                    let (report, selections) = try RetentionPlanning(config: sidecar.config, database: sidecar.database).plan(selected: classes, now: Date())
-                    guard report.violations.isEmpty else { return (nil, report.violations) }
-                    let freed = Set(report.rows.flatMap { $0.files.filter { $0.fate == .removed }.map(\.path) })
-                    let applier = RetentionApplier(config: sidecar.config, store: sidecar.store, database: sidecar.database, writer: writer)
-                    return (try applier.apply(selections, freed: freed, now: Date()).outcome, [])
+                let applied = try await sidecar.onWorker { () throws -> (RetentionOutcome?, [String])? in
+                    try sidecar.store.exclusively("retention") { () throws -> (RetentionOutcome?, [String]) in
+                        let (report, selections) = try RetentionPlanning(config: sidecar.config, database: sidecar.database).plan(selected: classes, now: Date())
+                        guard report.violations.isEmpty else { return (nil, report.violations) }
+                        let freed = Set(report.rows.flatMap { $0.files.filter { $0.fate == .removed }.map(\.path) })
+                        let applier = RetentionApplier(config: sidecar.config, store: sidecar.store, database: sidecar.database, writer: writer)
+                        return (try applier.apply(selections, freed: freed, now: Date()).outcome, [])
+                    }
                 }
+                guard let applied else { return skipped(job) }
                 if let outcome = applied.0 {
                     sidecar.logger.info("retention", metadata: ["retention.rows_changed": "\(outcome.rowsChanged)", "retention.files_queued": "\(outcome.filesQueued)"])
                     if outcome.filesQueued > 0 { sidecar.queueDoorbell.ring() }
@@ -70,21 +73,32 @@ struct Scheduler: Service {
                     }
                 }
             case .audit:
-                let summary = try await sidecar.onWorker { () throws -> ScanSummary in
-                    let result = try Audit.run(Workspace(config: sidecar.config, warnings: []), selected: nil, keepOwners: false, depth: 2)
-                    _ = try sidecar.store.recordAudit(result.report, classes: [])
-                    return result.report.summary
+                let summary = try await sidecar.onWorker { () throws -> ScanSummary? in
+                    try sidecar.store.exclusively("audit") { () throws -> ScanSummary in
+                        let result = try Audit.run(Workspace(config: sidecar.config, warnings: []), selected: nil, keepOwners: false, depth: 2)
+                        _ = try sidecar.store.recordAudit(result.report, classes: [])
+                        return result.report.summary
+                    }
                 }
+                guard let summary else { return skipped(job) }
                 sidecar.logger.info("audit", metadata: ["audit.files": "\(summary.files)", "audit.orphans": "\(summary.orphans)", "audit.missing": "\(summary.missing)"])
             case .purge:
-                let (purged, bytes) = try await sidecar.onWorker {
-                    try QuarantinePurge.run(config: sidecar.config, store: sidecar.store, olderThan: sidecar.config.defaults.quarantine)
+                let purge = try await sidecar.onWorker {
+                    try sidecar.store.exclusively("quarantine-purge") {
+                        try QuarantinePurge.run(config: sidecar.config, store: sidecar.store, olderThan: sidecar.config.defaults.quarantine)
+                    }
                 }
+                guard let (purged, bytes) = purge else { return skipped(job) }
                 sidecar.logger.info("quarantine purge", metadata: ["purge.files": "\(purged)", "purge.bytes": "\(bytes)"])
             }
         } catch {
             sidecar.metrics.error("scheduler")
             sidecar.logger.error("scheduled sweep failed", metadata: ["sweep": "\(job)", "error": "\(error)"])
         }
+    }
+
+    /// Another janitor sharing the store runs this sweep now (it holds the sweep's lock).
+    private func skipped(_ job: Job) {
+        sidecar.logger.debug("scheduled sweep skipped: another janitor on this store is running it", metadata: ["sweep": "\(job)"])
     }
 }

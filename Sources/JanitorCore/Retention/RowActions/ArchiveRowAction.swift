@@ -1,5 +1,5 @@
 /// `row_action: archive`: each selected row is saved whole in the janitor's store (every
-/// column with its SQLite type and bytes), then deleted; `archive restore` puts it back.
+/// column with its storage class and bytes), then deleted; `archive restore` puts it back.
 ///
 /// Triggers: `row_action: archive` with row 2 selected (row 2 is gone from the table).
 /// Does not trigger: `row_action: archive` with nothing selected.
@@ -9,11 +9,11 @@ struct ArchiveRowAction: RowActionKind {
     var removesRow: Bool { true }
     var changesRows: Bool { true }
 
-    func statement(table: String, keyColumn: String, pathColumns: [String]) -> String? {
-        DeleteRowAction().statement(table: table, keyColumn: keyColumn, pathColumns: pathColumns)
+    func statement(table: String, keyColumn: String, pathColumns: [String], dialect: SQLDialect) -> String? {
+        DeleteRowAction().statement(table: table, keyColumn: keyColumn, pathColumns: pathColumns, dialect: dialect)
     }
 
-    func pending(pathColumns: [String]) -> String? { nil }
+    func pending(pathColumns: [String], dialect: SQLDialect) -> String? { nil }
 
     static let examples = [
         RowActionExample(

@@ -9,11 +9,11 @@ struct DeleteRowAction: RowActionKind {
     var removesRow: Bool { true }
     var changesRows: Bool { true }
 
-    func statement(table: String, keyColumn: String, pathColumns: [String]) -> String? {
-        "DELETE FROM \(SQLIdentifier.quote(table)) WHERE \(SQLIdentifier.quote(keyColumn)) = ?"
+    func statement(table: String, keyColumn: String, pathColumns: [String], dialect: SQLDialect) -> String? {
+        "DELETE FROM \(SQLIdentifier.quote(table)) WHERE \(SQLIdentifier.quote(keyColumn)) = \(dialect.keyPlaceholder)"
     }
 
-    func pending(pathColumns: [String]) -> String? { nil }
+    func pending(pathColumns: [String], dialect: SQLDialect) -> String? { nil }
 
     static let examples = [
         RowActionExample(

@@ -8,9 +8,9 @@ struct NoneRowAction: RowActionKind {
     var removesRow: Bool { false }
     var changesRows: Bool { false }
 
-    func statement(table: String, keyColumn: String, pathColumns: [String]) -> String? { nil }
+    func statement(table: String, keyColumn: String, pathColumns: [String], dialect: SQLDialect) -> String? { nil }
 
-    func pending(pathColumns: [String]) -> String? { nil }
+    func pending(pathColumns: [String], dialect: SQLDialect) -> String? { nil }
 
     static let examples = [
         RowActionExample(

@@ -11,17 +11,19 @@ public protocol RowActionKind: Sendable {
     var removesRow: Bool { get }
     /// Whether the action changes rows at all (`none` does not).
     var changesRows: Bool { get }
-    /// The statement for one row, its single `?` bound to the key; nil when rows are left alone.
-    func statement(table: String, keyColumn: String, pathColumns: [String]) -> String?
-    /// A condition on the rows still under retention (rows this action already handled are
-    /// done); nil when every row is.
-    func pending(pathColumns: [String]) -> String?
+    /// The statement for one row in the app database's dialect, its single placeholder (`?` in
+    /// SQLite, `$1` in PostgreSQL) bound to the key; nil when rows are left alone.
+    func statement(table: String, keyColumn: String, pathColumns: [String], dialect: SQLDialect) -> String?
+    /// A condition, in the app database's dialect, on the rows still under retention (rows this
+    /// action already handled are done); nil when every row is.
+    func pending(pathColumns: [String], dialect: SQLDialect) -> String?
     /// The YAML that triggers the action and what the table holds afterwards.
     static var examples: [RowActionExample] { get }
 }
 
 /// A row action's example: run on `setup`'s table with the rows `selected`, `query` returns
-/// `expected`, one line per row with values separated by `|` (NULL as `NULL`).
+/// `expected`, one line per row with values separated by `|` (NULL as `NULL`, booleans as
+/// SQLite stores them, `1` and `0`).
 public struct RowActionExample: Sendable {
     /// The `retention` lines of the class (`row_action: delete`).
     public var yaml: String
@@ -46,9 +48,10 @@ public struct RowActionExample: Sendable {
         self.triggers = triggers
     }
 
-    /// The table every example starts from: three messages, one soft-deleted already.
+    /// The table every example starts from: three messages, one soft-deleted already. Plain
+    /// SQL that SQLite and PostgreSQL both run, so the examples run on both.
     public static let chatTable = """
-        CREATE TABLE chat_message (id INTEGER PRIMARY KEY, image TEXT, deleted_at TEXT, hidden BOOLEAN NOT NULL DEFAULT 0);
+        CREATE TABLE chat_message (id INTEGER PRIMARY KEY, image TEXT, deleted_at TEXT, hidden BOOLEAN NOT NULL DEFAULT FALSE);
         INSERT INTO chat_message (id, image, deleted_at) VALUES (1, 'chat/1.jpg', NULL), (2, 'chat/2.jpg', NULL), (3, 'chat/3.jpg', '2026-01-01 00:00:00');
         """
 }
@@ -72,6 +75,28 @@ extension RowAction {
             ("set_null", SetNullRowAction.examples), ("soft_delete", SoftDeleteRowAction.examples),
         ]
     }
+}
+
+/// The SQL of the app's database, which row action statements are written in.
+public enum SQLDialect: String, Sendable, Hashable, CaseIterable {
+    /// SQLite: `?` placeholders; the key is bound as text and SQLite's column affinity converts it.
+    case sqlite
+    /// PostgreSQL: `$1` placeholders; the key is bound as untyped text, so the server gives it
+    /// the key column's own type (integer, uuid, text) and the key's index serves the lookup.
+    case postgres
+
+    /// The placeholder of a statement's single parameter, the key.
+    public var keyPlaceholder: String {
+        switch self {
+        case .sqlite: "?"
+        case .postgres: "$1"
+        }
+    }
+}
+
+extension RowActionKind {
+    /// `pending` in SQLite's dialect.
+    public func pending(pathColumns: [String]) -> String? { pending(pathColumns: pathColumns, dialect: .sqlite) }
 }
 
 /// SQL identifier quoting for the statements row actions build.

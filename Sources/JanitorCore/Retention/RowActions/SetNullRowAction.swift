@@ -10,13 +10,14 @@ struct SetNullRowAction: RowActionKind {
     var removesRow: Bool { false }
     var changesRows: Bool { true }
 
-    func statement(table: String, keyColumn: String, pathColumns: [String]) -> String? {
+    func statement(table: String, keyColumn: String, pathColumns: [String], dialect: SQLDialect) -> String? {
         guard !pathColumns.isEmpty else { return nil }
         let assignments = pathColumns.map { "\(SQLIdentifier.quote($0)) = NULL" }.joined(separator: ", ")
-        return "UPDATE \(SQLIdentifier.quote(table)) SET \(assignments) WHERE \(SQLIdentifier.quote(keyColumn)) = ?"
+        return "UPDATE \(SQLIdentifier.quote(table)) SET \(assignments) WHERE \(SQLIdentifier.quote(keyColumn)) = \(dialect.keyPlaceholder)"
     }
 
-    func pending(pathColumns: [String]) -> String? {
+    /// The same in both dialects: path columns hold text.
+    func pending(pathColumns: [String], dialect: SQLDialect) -> String? {
         guard !pathColumns.isEmpty else { return nil }
         return "(" + pathColumns.map { "(\(SQLIdentifier.quote($0)) IS NOT NULL AND \(SQLIdentifier.quote($0)) <> '')" }.joined(separator: " OR ") + ")"
     }
