@@ -30,7 +30,7 @@ let package = Package(
             dependencies: ["JanitorCore"]
         ),
         // One blocking PostgreSQL connection over postgres-nio, shared by the store and the
-        // app-database readers; the only importer of PostgresNIO.
+        // app-database readers. JanitorStore and JanitorSources decode its rows with PostgresNIO.
         .target(
             name: "JanitorPostgres",
             dependencies: [
