@@ -41,13 +41,17 @@ let package = Package(
         ),
         .target(
             name: "JanitorStore",
-            dependencies: ["JanitorCore", "JanitorPostgres", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "JanitorCore", "JanitorPostgres", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         .target(
             name: "JanitorSources",
             dependencies: [
                 "JanitorCore",
                 "JanitorPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -48,11 +48,6 @@ public protocol AppRowWriter: Sendable {
     func restore(_ row: ArchivedRow) throws(SourceError) -> Restoration
 }
 
-extension SQLiteRowWriter {
-    /// SQLite's: `?` placeholders, types read from `pragma_table_info`.
-    public var dialect: SQLDialect { .sqlite }
-}
-
 /// What `AppRowWriter.restore` found.
 public enum Restoration: Sendable, Hashable {
     /// The row is back.

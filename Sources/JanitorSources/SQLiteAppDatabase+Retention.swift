@@ -23,7 +23,7 @@ extension SQLiteAppDatabase {
                     } ?? "NULL"
                     let size = reference.size.map { "(\($0))" } ?? "0"
                     let pathColumns = mediaClass.references.filter { $0.table == reference.table }.compactMap(\.column)
-                    let pending = mediaClass.retention?.rowAction.kind.pending(pathColumns: pathColumns).map { " WHERE \($0)" } ?? ""
+                    let pending = mediaClass.retention?.rowAction.kind.pending(pathColumns: pathColumns, dialect: .sqlite).map { " WHERE \($0)" } ?? ""
                     let sql = "SELECT \(SQL.quote(reference.key)), \(column(reference.column)), \(created), \(column(reference.owner)), \(column(reference.group)), \(size) FROM \(SQL.quote(reference.table))\(pending)"
                     // Stepped directly, columns by position: GRDB's `Row` would look each up by name.
                     let statement = try db.makeStatement(sql: sql)

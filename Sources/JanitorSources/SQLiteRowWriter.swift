@@ -12,6 +12,9 @@ public struct SQLiteRowWriter: AppRowWriter {
     let queue: DatabaseQueue
 
     /// Opens a database read-write; a missing file is a configuration error.
+    /// SQLite's: `?` placeholders, types read from `pragma_table_info`.
+    public var dialect: SQLDialect { .sqlite }
+
     public init(path: String) throws(SourceError) {
         self.path = path
         queue = try SQLiteAppDatabase.openWritable(path: path, label: "app-database-rows")

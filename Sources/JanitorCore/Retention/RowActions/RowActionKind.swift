@@ -94,11 +94,6 @@ public enum SQLDialect: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-extension RowActionKind {
-    /// `pending` in SQLite's dialect.
-    public func pending(pathColumns: [String]) -> String? { pending(pathColumns: pathColumns, dialect: .sqlite) }
-}
-
 /// SQL identifier quoting for the statements row actions build.
 public enum SQLIdentifier {
     /// Quotes an identifier (`schema.table` becomes `"schema"."table"`).
