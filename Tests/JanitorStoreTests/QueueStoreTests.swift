@@ -88,6 +88,22 @@ struct QueueStoreTests {
         }
     }
 
+    @Test("recording the intent to act says whether the item is still held: running for a claimed item, nil for one that is not running", arguments: StoreKind.allCases)
+    func actingReportsHold(kind: StoreKind) throws {
+        try kind.withStore { (store) throws in
+            _ = try store.enqueue([item("a.jpg"), item("b.jpg")], source: "clean", now: now)
+            let claimed = try store.claimDue(limit: 1, now: now)
+            let states = try store.apply(
+                [
+                    .acting(id: claimed[0].id, stage: "unlinking", device: 1, inode: 2, changeTime: 3, bytes: 4, quarantinePath: nil),
+                    .acting(id: 2, stage: "unlinking", device: 1, inode: 2, changeTime: 3, bytes: 4, quarantinePath: nil),
+                ], maxAttempts: 5, backoff: Backoff(), now: now)
+            // QueueRunner acts only on the items whose intent is recorded (`.running`).
+            #expect(states == [.running, nil])
+            #expect(try store.queueItems(ids: [2]).first?.stage == nil)
+        }
+    }
+
     @Test("delay: an item is not claimed before not_before", arguments: StoreKind.allCases)
     func delay(kind: StoreKind) throws {
         try kind.withStore { (store) throws in
