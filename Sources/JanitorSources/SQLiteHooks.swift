@@ -65,7 +65,7 @@ public struct SQLiteHooks: AppHooks {
                 guard pending == 0 else {
                     throw SourceError.database(
                         location: location,
-                        reason: "the outbox '\(Self.outboxTable)' still holds \(HookTriggers.count(pending, "change")) the janitor has not processed; run 'media-janitor hooks drain' first, or 'media-janitor hooks uninstall --force' to drop them"
+                        reason: "the outbox '\(Self.outboxTable)' still holds \(HooksAdvice.count(pending, "change")) the janitor has not processed; run 'media-janitor hooks drain' first, or 'media-janitor hooks uninstall --force' to drop them"
                     )
                 }
             }
@@ -460,32 +460,10 @@ enum HookTriggers {
             }
         }
 
-        var advice: [String] = []
-        let install = "run 'media-janitor hooks install'"
-        if !outboxExists && !existing.isEmpty {
-            let tables = Set(existing.values.map(\.table)).sorted()
-            let which = tables.isEmpty ? "" : " to \(tables.map { "'\($0)'" }.joined(separator: ", "))"
-            advice.append("the outbox table '\(SQLiteHooks.outboxTable)' is missing but \(count(existing.count, "janitor trigger")) remain: every write of the app\(which) fails until you \(install) (or 'media-janitor hooks uninstall')")
-        }
-        if !outboxExists && existing.isEmpty {
-            advice.append(expected.isEmpty
-                ? "\(install) to create the outbox table (no configured reference has a path column to watch)"
-                : "\(install) to create the outbox table and \(count(expected.count, "trigger")) for \(count(columns.count, "column"))")
-        } else {
-            if missing > 0 {
-                advice.append("\(install) to recreate \(count(missing, "missing trigger")) (an app migration that rebuilds a table drops its triggers)")
-            }
-            if stale > 0 {
-                advice.append("\(install) to replace \(count(stale, "stale trigger")) (their SQL differs from what this version installs; renaming a table or column rewrites them)")
-            }
-            if !extra.isEmpty {
-                advice.append("\(install) to drop \(count(extra.count, "trigger")) for columns no longer configured: \(extra.joined(separator: ", "))")
-            }
-        }
+        let advice = HooksAdvice.advice(
+            outbox: SQLiteHooks.outboxTable, outboxExists: outboxExists, remainingTriggers: existing.count,
+            remainingTables: Set(existing.values.map(\.table)).sorted(), expectedTriggers: expected.count, columns: columns.count,
+            missing: missing, stale: stale, disabled: 0, extra: extra)
         return HooksStatus(outboxExists: outboxExists, pendingRows: pendingRows, columns: columns, extraTriggers: extra, advice: advice)
-    }
-
-    static func count(_ n: Int, _ noun: String) -> String {
-        "\(n) \(noun)\(n == 1 ? "" : "s")"
     }
 }
