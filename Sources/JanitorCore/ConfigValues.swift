@@ -9,9 +9,11 @@ public enum ConfigValues {
         var sawUnit = false
         for character in text {
             if let digit = character.wholeNumberValue, character.isASCII {
+                // Too large for 64 bits is invalid, never a trap: the config may be hostile.
                 let (product, overflow) = (number ?? 0).multipliedReportingOverflow(by: 10)
-                guard !overflow else { return nil }
-                number = product + Int64(digit)
+                let (sum, carry) = product.addingReportingOverflow(Int64(digit))
+                guard !overflow, !carry else { return nil }
+                number = sum
                 continue
             }
             guard let value = number else { return nil }
@@ -25,8 +27,9 @@ public enum ConfigValues {
             default: return nil
             }
             let (part, overflow) = value.multipliedReportingOverflow(by: unit)
-            guard !overflow else { return nil }
-            total += part
+            let (sum, carry) = total.addingReportingOverflow(part)
+            guard !overflow, !carry else { return nil }
+            total = sum
             number = nil
             sawUnit = true
         }
@@ -173,21 +176,26 @@ public enum FilePath {
     }
 
     /// Normalises an absolute path lexically.
+    ///
+    /// On UTF-8 bytes, as the kernel splits paths: `/` followed by a combining mark is one Swift
+    /// `Character` that is not "/", but still a separator on disk.
     public static func normalise(_ path: String) -> String {
-        var stack: [Substring] = []
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch component {
-            case ".": continue
-            case "..": if !stack.isEmpty { stack.removeLast() }
-            default: stack.append(component)
+        let slash = UInt8(ascii: "/")
+        var stack: [ArraySlice<UInt8>] = []
+        for component in Array(path.utf8).split(separator: slash, omittingEmptySubsequences: true) {
+            if component.elementsEqual(".".utf8) { continue }
+            if component.elementsEqual("..".utf8) {
+                if !stack.isEmpty { stack.removeLast() }
+                continue
             }
+            stack.append(component)
         }
-        return "/" + stack.joined(separator: "/")
+        return "/" + String(decoding: Array(stack.joined(separator: [slash])), as: UTF8.self)
     }
 
-    /// Whether `path` is `directory` or lies below it (both absolute and normalised).
+    /// Whether `path` is `directory` or lies below it (both absolute and normalised), on bytes.
     public static func isInside(_ path: String, _ directory: String) -> Bool {
-        path == directory || path.hasPrefix(directory == "/" ? "/" : directory + "/")
+        path.utf8.elementsEqual(directory.utf8) || path.utf8.starts(with: (directory == "/" ? "/" : directory + "/").utf8)
     }
 
     /// The directory part of a path (`.` when there is none).

@@ -45,7 +45,8 @@ public struct Glob: Sendable, Hashable, CustomStringConvertible {
         guard !bytes.isEmpty else { throw .empty }
         guard bytes[0] != UInt8(ascii: "/") else { throw .absolute }
         if bytes.contains(UInt8(ascii: "{")) { throw .braces }
-        if pattern.split(separator: "/").contains("..") { throw .parentSegment }
+        // On bytes: `../\u{301}x` splits into no `..` Character-wise, but walks out of the root.
+        if bytes.split(separator: UInt8(ascii: "/")).contains(where: { $0.elementsEqual("..".utf8) }) { throw .parentSegment }
         var tokens: [Token] = []
         var literal: [UInt8] = []
         func flush() {

@@ -22,48 +22,62 @@ public enum PathRules {
     ///   - value: the column's value, not NULL and not empty.
     ///   - mediaRoot: the absolute, normalised media root, to recognise absolute values under it.
     public static func normalise(_ value: String, mediaRoot: String) -> Outcome {
+        // Every check is on UTF-8 bytes, as the kernel reads a path: `/` followed by a combining
+        // mark is one Swift `Character` that is not "/" (so `split`, `hasPrefix` and `contains`
+        // on Characters miss it), yet a separator on disk: `../\u{301}etc` would escape the root.
+        let slash = UInt8(ascii: "/")
         if value.utf8.contains(0) { return .invalid(reason: "contains a NUL byte", protecting: nil) }
-        if value.contains("://") { return .invalid(reason: "a URL, not a path under media_root", protecting: nil) }
-        let posix = value.contains("\\") ? value.replacingBackslashes() : value
-        let head = Array(posix.utf8.prefix(3))
-        let isDrivePath = head.count == 3 && head[1] == UInt8(ascii: ":") && head[2] == UInt8(ascii: "/")
-            && ((0x41...0x5A).contains(head[0]) || (0x61...0x7A).contains(head[0]))
-        if isDrivePath { return .invalid(reason: "an absolute Windows path", protecting: nil) }
-        if posix.hasPrefix("/") {
-            let root = mediaRoot.hasSuffix("/") ? mediaRoot : mediaRoot + "/"
+        if value.utf8.firstRange(of: "://".utf8) != nil { return .invalid(reason: "a URL, not a path under media_root", protecting: nil) }
+        let posix = value.utf8.contains(UInt8(ascii: "\\")) ? value.replacingBackslashes() : value
+        let bytes = Array(posix.utf8)
+        if isDrivePath(bytes) { return .invalid(reason: "an absolute Windows path", protecting: nil) }
+        if bytes.first == slash {
+            let root = Array(mediaRoot.utf8).last == slash ? Array(mediaRoot.utf8) : Array(mediaRoot.utf8) + [slash]
             var inside: String?
-            if posix.hasPrefix(root), case .valid(let relative) = resolve(String(posix.dropFirst(root.count))) {
+            if bytes.starts(with: root), case .valid(let relative) = resolve(bytes[root.count...]) {
                 inside = relative
             }
             return .invalid(reason: "absolute path; stored paths are relative to media_root", protecting: inside)
         }
-        if posix.hasSuffix("/") { return .invalid(reason: "names a directory, not a file", protecting: nil) }
-        let components = posix.split(separator: "/", omittingEmptySubsequences: true)
-        if components.contains("..") {
-            switch resolve(posix) {
+        if bytes.last == slash { return .invalid(reason: "names a directory, not a file", protecting: nil) }
+        if bytes.split(separator: slash).contains(where: { $0.elementsEqual("..".utf8) }) {
+            switch resolve(bytes[...]) {
             case .valid(let inside):
                 return .invalid(reason: "contains '..'", protecting: inside)
             case .invalid(let reason, _):
                 return .invalid(reason: reason, protecting: nil)
             }
         }
-        return resolve(posix)
+        let outcome = resolve(bytes[...])
+        // `./C:/a.jpg` resolves to `C:/a.jpg`, refused as a Windows path: refuse both, so that
+        // normalising a valid result gives it back.
+        if case .valid(let path) = outcome, isDrivePath(Array(path.utf8)) {
+            return .invalid(reason: "an absolute Windows path", protecting: nil)
+        }
+        return outcome
+    }
+
+    /// `C:/...`: a drive letter, a colon and a slash.
+    static func isDrivePath(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 3 && bytes[1] == UInt8(ascii: ":") && bytes[2] == UInt8(ascii: "/")
+            && ((0x41...0x5A).contains(bytes[0]) || (0x61...0x7A).contains(bytes[0]))
     }
 
     /// Drops empty and `.` components and resolves `..`; fails when the path leaves the root.
-    static func resolve(_ path: String) -> Outcome {
-        var stack: [Substring] = []
-        for component in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch component {
-            case ".": continue
-            case "..":
+    static func resolve(_ path: ArraySlice<UInt8>) -> Outcome {
+        var stack: [ArraySlice<UInt8>] = []
+        for component in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if component.elementsEqual(".".utf8) { continue }
+            if component.elementsEqual("..".utf8) {
                 guard !stack.isEmpty else { return .invalid(reason: "escapes media_root", protecting: nil) }
                 stack.removeLast()
-            default: stack.append(component)
+                continue
             }
+            stack.append(component)
         }
         guard !stack.isEmpty else { return .invalid(reason: "empty path", protecting: nil) }
-        return .valid(stack.joined(separator: "/"))
+        // Cut only at ASCII `/`, so the bytes are still the UTF-8 of the value.
+        return .valid(String(decoding: Array(stack.joined(separator: [UInt8(ascii: "/")])), as: UTF8.self))
     }
 
     /// Checks a path given on the command line or in an event: it must already be relative,

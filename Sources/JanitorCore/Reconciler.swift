@@ -47,6 +47,9 @@ public struct Reconciler: Sendable {
         public var classOfEntry: [Int32]
         /// Rows with a path per class, filled by the caller that read the references.
         public var rowsPerClass: [Int] = []
+        /// Directories the walk could not read (root-relative path, reason), filled by the
+        /// caller that walked: their files are not in this result.
+        public var unreadable: [(path: String, reason: String)] = []
     }
 
     /// Reconciles. `firstSeen` holds files the sidecar's watcher first saw recently: one first

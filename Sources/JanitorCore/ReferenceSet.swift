@@ -47,6 +47,10 @@ public struct ReferenceSet: Sendable {
     let mediaRoot: String
     /// Whether owner values are kept (for `usage`).
     public let keepsOwners: Bool
+    /// Told every `ProgressReporter.stride` rows how many rows were read so far, with the
+    /// index in `columns` of the column being read as the stage; nil when no one shows progress.
+    public var progress: ProgressReporter?
+    private var rowsRead = 0
 
     /// Creates an empty set for the path-holding columns of the given classes.
     public init(classes: [MediaClass], mediaRoot: String, keepsOwners: Bool = false, capacity: Int = 1024) {
@@ -81,6 +85,7 @@ public struct ReferenceSet: Sendable {
     /// Adds one row's value. `key` and `owner` are the row's key and owner as text.
     public mutating func add(value: UnsafeBufferPointer<UInt8>, column: Int, key: UnsafeBufferPointer<UInt8>, owner: UnsafeBufferPointer<UInt8>? = nil) {
         rowsPerColumn[column] += 1
+        if progress != nil { countForProgress(column) }
         guard !value.isEmpty else { return }
         if Self.isPlainRelativePath(value) {
             record(path: value, column: column, key: key, owner: owner)
@@ -115,6 +120,11 @@ public struct ReferenceSet: Sendable {
                 }
             }
         }
+    }
+
+    private mutating func countForProgress(_ column: Int) {
+        rowsRead += 1
+        if ProgressReporter.isDue(rowsRead) { progress?.report(rowsRead, 0, column) }
     }
 
     private mutating func record(path: UnsafeBufferPointer<UInt8>, column: Int, key: UnsafeBufferPointer<UInt8>, owner: UnsafeBufferPointer<UInt8>?) {

@@ -116,7 +116,7 @@ public final class PostgresSession: @unchecked Sendable {
                 let sink = RowSink(onRow)
                 defer { sink.body = nil }
                 do {
-                    _ = try connection.query(Self.query(sql, values), logger: logger) { row in try sink.body?(row) }.wait()
+                    _ = try watching(connection.query(Self.query(sql, values), logger: logger) { row in try sink.body?(row) })
                 } catch let error as PSQLError {
                     throw Self.failure(error, url: url, connecting: false)
                 }
@@ -216,10 +216,30 @@ public final class PostgresSession: @unchecked Sendable {
 
     private func wait<T>(_ future: EventLoopFuture<T>) throws(PostgresFailure) -> T {
         do {
-            return try future.wait()
+            return try watching(future)
         } catch {
             throw Self.failure(error, url: url, connecting: false)
         }
+    }
+
+    /// Waits for a query, and fails when the connection closes first: postgres-nio never
+    /// completes a query sent on a connection the server has just cut (a dropped database, a
+    /// terminated backend), and the janitor must end with an error rather than hang.
+    private func watching<T>(_ future: EventLoopFuture<T>) throws -> T {
+        let done = DispatchSemaphore(value: 0)
+        future.whenComplete { _ in done.signal() }
+        var closedSince: ContinuousClock.Instant?
+        while done.wait(timeout: .now() + .milliseconds(250)) == .timedOut {
+            guard connection.isClosed else { continue }
+            // Closed: a moment for the query to report its own error, then the session's.
+            let now = ContinuousClock.now
+            closedSince = closedSince ?? now
+            guard now - closedSince! > .seconds(1) else { continue }
+            throw PostgresFailure(
+                location: url.redacted,
+                reason: "the server closed the connection (it stopped, or the database was dropped or its sessions ended); check that the server is up, then run the command again")
+        }
+        return try future.wait()
     }
 
     static func query(_ sql: String, _ values: [PostgresValue]) -> PostgresQuery {

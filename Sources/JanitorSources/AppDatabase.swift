@@ -9,6 +9,12 @@ public protocol AppDatabase: Sendable {
     var location: String { get }
     /// Table names and their columns, for schema checks and `init`.
     func schema() throws(SourceError) -> [String: [String]]
+    /// Every table (views left out: they repeat their tables' columns and take no triggers) with
+    /// its columns, the ones that can hold text, and its primary key, for `init`.
+    func inspectTables() throws(SourceError) -> [InspectedTable]
+    /// Up to `limit` non-NULL, non-empty values of one column as text, for `init`: one query
+    /// that stops at the limit, its rows streamed.
+    func sampleValues(table: String, column: String, limit: Int) throws(SourceError) -> [String]
     /// Streams every path-holding column into `references`.
     func readReferences(into references: inout ReferenceSet) throws(SourceError)
     /// The rows that still hold each of `paths`, across every given column: one streaming pass

@@ -21,7 +21,10 @@ public struct DiskWalker: Sendable {
     /// With a `shard`, only the entries whose path belongs to it are listed, and an entry whose
     /// directory entry already says it is not a directory (`d_type`) is dropped without its
     /// `fstatat`: a shard of N costs the `getdents` of the whole tree but about 1/N of the stats.
-    public func walk(capacityHint: Int = 4096, recursive: Bool = true, shard: Shard? = nil) throws(SourceError) -> Listing {
+    ///
+    /// `progress` is told the entries listed and their bytes every `ProgressReporter.stride`
+    /// entries, and once more with the totals at the end.
+    public func walk(capacityHint: Int = 4096, recursive: Bool = true, shard: Shard? = nil, progress: ProgressReporter? = nil) throws(SourceError) -> Listing {
         var listing = Listing(capacity: capacityHint)
         let fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
@@ -29,16 +32,19 @@ public struct DiskWalker: Sendable {
             if code == ENOENT || code == ENOTDIR || code == ELOOP {
                 throw .mediaRootMissing(root, reason: String(cString: strerror(code)))
             }
-            throw .io(path: root, operation: "open", reason: String(cString: strerror(code)))
+            let advice = code == EACCES || code == EPERM ? "; run the janitor as a user that may read the media files (README, Security)" : ""
+            throw .io(path: root, operation: "reading media_root", reason: String(cString: strerror(code)) + advice)
         }
         var prefix: [UInt8] = []
         prefix.reserveCapacity(4096)
-        walkDirectory(fd, &prefix, &listing, recursive: recursive, shard: shard)
+        var tally = progress.map { WalkTally(reporter: $0) }
+        walkDirectory(fd, &prefix, &listing, recursive: recursive, shard: shard, &tally)
+        tally?.report(listing)
         return listing
     }
 
     /// Reads one directory (and closes `fd`), appending entries under `prefix`.
-    private func walkDirectory(_ fd: Int32, _ prefix: inout [UInt8], _ listing: inout Listing, recursive: Bool, shard: Shard?) {
+    private func walkDirectory(_ fd: Int32, _ prefix: inout [UInt8], _ listing: inout Listing, recursive: Bool, shard: Shard?, _ tally: inout WalkTally?) {
         guard let directory = fdopendir(fd) else {
             close(fd)
             listing.unreadable.append((String(decoding: prefix, as: UTF8.self), String(cString: strerror(errno))))
@@ -96,17 +102,32 @@ public struct DiskWalker: Sendable {
             }
             switch action {
             case 1:
-                if recursive { walkDirectory(child, &prefix, &listing, recursive: true, shard: shard) } else { close(child) }
+                if recursive { walkDirectory(child, &prefix, &listing, recursive: true, shard: shard, &tally) } else { close(child) }
             case 2:
                 let mode = info.st_mode & S_IFMT
                 let kind: Listing.EntryKind = mode == S_IFREG ? .regular : mode == S_IFLNK ? .symlink : .other
                 prefix.withUnsafeBufferPointer { path in
                     listing.append(path, size: Int64(info.st_size), mtime: Int64(info.st_mtim.tv_sec), kind: kind)
                 }
+                if tally != nil, ProgressReporter.isDue(listing.count) { tally!.report(listing) }
             default:
                 continue
             }
         }
         prefix.removeSubrange(base...)
+    }
+}
+
+/// The walk's totals for its `ProgressReporter`: the bytes of the entries listed since the last
+/// report are summed at report time, so the loop itself adds nothing per entry.
+private struct WalkTally {
+    let reporter: ProgressReporter
+    var counted = 0
+    var bytes: Int64 = 0
+
+    mutating func report(_ listing: Listing) {
+        for index in counted..<listing.count { bytes += listing.sizes[index] }
+        counted = listing.count
+        reporter.report(counted, bytes, 0)
     }
 }

@@ -34,7 +34,7 @@ extension SQLiteAppDatabase {
                         let code = sqlite3_step(raw)
                         if code == SQLITE_DONE { break }
                         guard code == SQLITE_ROW else {
-                            throw SourceError.database(location: "sqlite:\(path)", reason: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
+                            throw SourceError.sqlite(path, code: code, message: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
                         }
                         let key = Self.string(raw, 0)
                         let position: Int
@@ -69,7 +69,7 @@ extension SQLiteAppDatabase {
         } catch let error as SourceError {
             throw error
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
         return rows
     }
@@ -103,7 +103,7 @@ extension SQLiteAppDatabase {
                 return (limits, invalid)
             }
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
     }
 
@@ -114,7 +114,7 @@ extension SQLiteAppDatabase {
         do {
             return try queue.read { db in try SQLiteRowWriter.rows(db, table: table, keyColumn: keyColumn, keys: keys) }
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
     }
 
@@ -146,7 +146,7 @@ extension SQLiteAppDatabase {
                 return problems
             }
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
     }
 

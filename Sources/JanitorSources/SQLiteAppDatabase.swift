@@ -26,7 +26,7 @@ public struct SQLiteAppDatabase: AppDatabase {
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
     }
 
@@ -43,7 +43,7 @@ public struct SQLiteAppDatabase: AppDatabase {
         do {
             return try DatabaseQueue(path: path, configuration: configuration)
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
     }
 
@@ -59,7 +59,7 @@ public struct SQLiteAppDatabase: AppDatabase {
                 return tables
             }
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
     }
 
@@ -80,7 +80,7 @@ public struct SQLiteAppDatabase: AppDatabase {
                         let code = sqlite3_step(raw)
                         if code == SQLITE_DONE { break }
                         guard code == SQLITE_ROW else {
-                            throw SourceError.database(location: "sqlite:\(path)", reason: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
+                            throw SourceError.sqlite(path, code: code, message: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
                         }
                         let value = Self.text(raw, 1)
                         let key = Self.text(raw, 0)
@@ -93,7 +93,7 @@ public struct SQLiteAppDatabase: AppDatabase {
         } catch let error as SourceError {
             throw error
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
     }
 
@@ -127,7 +127,7 @@ extension SQLiteAppDatabase {
                         let code = sqlite3_step(raw)
                         if code == SQLITE_DONE { break }
                         guard code == SQLITE_ROW else {
-                            throw SourceError.database(location: "sqlite:\(path)", reason: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
+                            throw SourceError.sqlite(path, code: code, message: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
                         }
                         let value = Self.text(raw, 1)
                         var index: Int?
@@ -149,7 +149,7 @@ extension SQLiteAppDatabase {
         } catch let error as SourceError {
             throw error
         } catch {
-            throw .database(location: "sqlite:\(path)", reason: "\(error)")
+            throw .sqlite(path, error)
         }
         var result: [String: [RowReference]] = [:]
         for (index, rows) in holders { result[wanted[index]] = rows }
@@ -209,5 +209,31 @@ public enum SchemaCheck {
             }
         }
         return diagnostics
+    }
+}
+
+extension SourceError {
+    /// An SQLite failure on the app database, with what to do about the usual causes.
+    static func sqlite(_ path: String, code: Int32, message: String) -> SourceError {
+        let advice =
+            switch code & 0xff {
+            case SQLITE_BUSY, SQLITE_LOCKED:
+                "; another connection held a write lock for longer than the 5 s the janitor waits (a migration, a VACUUM, a backup?): run again when it is done"
+            case SQLITE_CORRUPT, SQLITE_NOTADB:
+                "; the file is not an SQLite database or is damaged: check 'database' in the config, and the app's own health"
+            case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH:
+                "; check that the janitor's user may read the file and its directory"
+            default: ""
+            }
+        return .database(location: "sqlite:\(path)", reason: message + advice)
+    }
+
+    /// See `sqlite(_:code:message:)`; errors that are already a `SourceError` pass through.
+    static func sqlite(_ path: String, _ error: any Error) -> SourceError {
+        if let error = error as? SourceError { return error }
+        if let error = error as? DatabaseError {
+            return sqlite(path, code: error.extendedResultCode.rawValue, message: error.message ?? "\(error)")
+        }
+        return .database(location: "sqlite:\(path)", reason: "\(error)")
     }
 }

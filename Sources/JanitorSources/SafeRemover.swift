@@ -87,7 +87,12 @@ public struct SafeRemover: Sendable {
         guard errno == EXDEV else { throw .failed(operation: "rename into the quarantine", errno: errno) }
         try makeDirectories(FilePath.directory(of: destination))
         try copy(parent, name, to: destination)
-        guard unlinkat(parent, name, 0) == 0 else { throw .failed(operation: "unlink after copying into the quarantine", errno: errno) }
+        guard unlinkat(parent, name, 0) == 0 else {
+            let code = errno
+            // The file stays where it was, and the queue will try again: no second copy left behind.
+            _ = Glibc.unlink(destination)
+            throw .failed(operation: "unlink after copying into the quarantine", errno: code)
+        }
         return true
     }
 
@@ -218,7 +223,8 @@ public struct SafeRemover: Sendable {
         } catch {
             close(target)
             _ = Glibc.unlink(partial)
-            throw error
+            guard case .failed(let operation, let code) = error else { throw error }
+            throw .failed(operation: "copy into the quarantine (\(operation))", errno: code)
         }
         close(target)
         guard rename(partial, destination) == 0 else { throw .failed(operation: "rename in the quarantine", errno: errno) }

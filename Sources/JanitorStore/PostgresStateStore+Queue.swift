@@ -290,6 +290,13 @@ extension PostgresStateStore {
         }
     }
 
+    /// How many items a run starting at `now` finds due (other janitors may take some of them).
+    public func dueCount(now: Date) throws(StoreError) -> Int {
+        try read { db in
+            try StoreRow(try db.rows("SELECT count(*) AS due FROM janitor_queue_item WHERE state = 'pending' AND not_before <= $1", [.seconds(now)])[0])["due"]
+        }
+    }
+
     /// Items in a state (all states when nil), newest first.
     public func queueItems(state: QueueState?, limit: Int) throws(StoreError) -> [QueueItem] {
         try read { db in

@@ -205,6 +205,13 @@ extension SQLiteStateStore {
         }
     }
 
+    /// How many items a run starting at `now` finds due.
+    public func dueCount(now: Date) throws(StoreError) -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM queue_item WHERE state = 'pending' AND not_before <= ?", arguments: [now.timeIntervalSince1970]) ?? 0
+        }
+    }
+
     /// Items in a state (all states when nil), newest first.
     public func queueItems(state: QueueState?, limit: Int) throws(StoreError) -> [QueueItem] {
         try read { db in
@@ -333,7 +340,7 @@ extension SQLiteStateStore {
         do {
             return try queue.write(body)
         } catch {
-            throw .query(path: path, reason: "\(error)")
+            throw Self.failure(error, path: path, opening: false)
         }
     }
 
@@ -341,7 +348,7 @@ extension SQLiteStateStore {
         do {
             return try queue.read(body)
         } catch {
-            throw .query(path: path, reason: "\(error)")
+            throw Self.failure(error, path: path, opening: false)
         }
     }
 }

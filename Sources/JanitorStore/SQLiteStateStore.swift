@@ -28,8 +28,17 @@ public final class SQLiteStateStore: StateStore {
             try queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
             try Self.migrator.migrate(queue)
         } catch {
-            throw .open(path: path, reason: "\(error)")
+            throw Self.failure(error, path: path, opening: true)
         }
+    }
+
+    /// The error for a failed SQLite call: a damaged file gets its own message, which says how
+    /// to go on without losing anything.
+    static func failure(_ error: any Error, path: String, opening: Bool) -> StoreError {
+        if let error = error as? DatabaseError, [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode) {
+            return .damaged(path: path, reason: error.message ?? "\(error.resultCode)")
+        }
+        return opening ? .open(path: path, reason: "\(error)") : .query(path: path, reason: "\(error)")
     }
 
     /// An in-memory store, for tests.
@@ -39,7 +48,7 @@ public final class SQLiteStateStore: StateStore {
             queue = try DatabaseQueue()
             try Self.migrator.migrate(queue)
         } catch {
-            throw .open(path: path, reason: "\(error)")
+            throw Self.failure(error, path: path, opening: true)
         }
     }
 
@@ -201,7 +210,7 @@ public final class SQLiteStateStore: StateStore {
                 return db.lastInsertedRowID
             }
         } catch {
-            throw .query(path: path, reason: "\(error)")
+            throw Self.failure(error, path: path, opening: false)
         }
     }
 
@@ -227,7 +236,7 @@ public final class SQLiteStateStore: StateStore {
                 }
             }
         } catch {
-            throw .query(path: path, reason: "\(error)")
+            throw Self.failure(error, path: path, opening: false)
         }
     }
 

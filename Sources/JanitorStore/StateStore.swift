@@ -9,6 +9,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case query(path: String, reason: String)
     /// This build cannot use this kind of store yet.
     case unsupported(String)
+    /// The store's file is not a database any more, or its pages are damaged.
+    case damaged(path: String, reason: String)
 
     /// The message the user reads.
     public var description: String {
@@ -18,6 +20,10 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
         case .query(let path, let reason):
             "the janitor's store '\(path)' failed: \(reason)"
         case .unsupported(let what): what
+        case .damaged(let path, let reason):
+            "the janitor's store '\(path)' is damaged (\(reason)), so the janitor stopped. Move it aside (mv '\(path)' '\(path).damaged') "
+                + "and run again to start an empty store, or put back a backup: the damaged file holds the queue, the quarantine manifest "
+                + "and the audit history (quarantined files stay in quarantine_dir either way)"
         }
     }
 }
@@ -58,6 +64,8 @@ public protocol StateStore: AnyObject, Sendable {
     func apply(_ transitions: [QueueTransition], maxAttempts: Int, backoff: Backoff, now: Date) throws(StoreError) -> [QueueState?]
     /// Queue totals.
     func queueStats() throws(StoreError) -> QueueStats
+    /// How many items a run starting at `now` finds due (pending, `not_before` passed).
+    func dueCount(now: Date) throws(StoreError) -> Int
     /// Items in a state (all when nil), newest first.
     func queueItems(state: QueueState?, limit: Int) throws(StoreError) -> [QueueItem]
     /// Items by id.

@@ -9,12 +9,16 @@ struct MediaJanitor: AsyncParsableCommand {
         commandName: "media-janitor",
         abstract: "Keeps a web app's media directory in step with its database.",
         discussion: """
+            Getting started: 'media-janitor init --database URL --media-root PATH' writes a starter \
+            janitor.yml from the app database and the media root; review it, then run \
+            'media-janitor check' and 'media-janitor scan' (read-only).
+
             Exit codes: 0 success and nothing found; 1 findings present and --fail-on asked for \
             them; 2 usage or configuration error; 3 runtime error; 4 a safety limit stopped the run.
             """,
         version: "0.1.0",
         subcommands: [
-            CheckCommand.self, ExplainCommand.self, ScanCommand.self, CleanCommand.self, UsageCommand.self, HistoryCommand.self,
+            InitCommand.self, CheckCommand.self, ExplainCommand.self, ScanCommand.self, CleanCommand.self, UsageCommand.self, HistoryCommand.self,
             RetentionCommand.self, EventsCommand.self, HooksCommand.self, QueueCommand.self, QuarantineCommand.self, ArchiveCommand.self, ServeCommand.self,
         ]
     )

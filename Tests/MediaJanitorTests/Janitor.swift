@@ -27,10 +27,17 @@ enum Janitor {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:]) throws -> Outcome {
+    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:], asNobody: Bool = false) throws -> Outcome {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        if asNobody {
+            // The unprivileged user `nobody`, so that the kernel's permission checks apply (root
+            // passes them all).
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "MEDIA_JANITOR_CONFIG")

@@ -159,6 +159,17 @@ struct ServeTests {
             #expect(outcome.stderr.contains("invalid listen address '\(address)'"), "\(outcome.stderr)")
         }
     }
+
+    @Test("listening where other machines can reach it needs a token: refused without one (exit 2), before anything starts", .timeLimit(.minutes(1)))
+    func publicListenNeedsToken() throws {
+        let app = try ForumApp(quarantine: "0")
+        for address in ["0.0.0.0:0", "[::]:0", "192.0.2.1:8787"] {
+            let outcome = try app.run(["serve", "--listen", address])
+            #expect(outcome.status == 2, "\(address): \(outcome.stderr)")
+            #expect(outcome.stderr.contains("error: serve would listen on '\(address)', which other machines can reach, with no serve.token: anyone who reaches it could queue removals; set 'serve.token'"), "\(outcome.stderr)")
+            #expect(!outcome.stderr.contains("listening on"))
+        }
+    }
 }
 
 @Suite("serve: webhooks")

@@ -22,7 +22,7 @@ struct CleanCommand: AsyncParsableCommand {
         try await reportingFailures {
             let workspace = try Workspace.load(common)
             let selected = try workspace.selectedClasses(classOptions.classes)
-            let audit = try Audit.run(workspace, selected: selected, keepOwners: false, depth: 2)
+            let audit = try Audit.run(workspace, selected: selected, keepOwners: false, depth: 2, showingProgress: true)
             let plan = Self.plan(from: audit.report)
             let violations = SafetyCheck(safety: workspace.config.safety).violations(planned: audit.report.classes.map { usage in
                 let classIndex = workspace.config.classes.firstIndex { $0.name == usage.name }!
@@ -32,6 +32,7 @@ struct CleanCommand: AsyncParsableCommand {
             if sweep.dryRun {
                 try Console.write(output.format.render(plan, options: output.renderOptions), to: output.output)
                 for violation in violations { Console.warning("\(violation); a real run stops here (exit 4) unless --force") }
+                try Audit.requireComplete(audit)
                 return
             }
             try sweep.stopUnlessForced(violations.map(\.message), stopped: "the sweep was stopped by the safety limits and removed nothing; check with 'clean --dry-run'")
@@ -48,8 +49,10 @@ struct CleanCommand: AsyncParsableCommand {
                 throw CommandFailure.runtime("\(error)")
             }
             let runner = QueueRunner(config: workspace.config, store: store, database: try workspace.openAppDatabase())
-            let summary = try runner.run(batchSize: workspace.config.defaults.batchSize)
+            let summary = try runner.run(batchSize: workspace.config.defaults.batchSize, showingProgress: true)
             try Console.write(QueueText.summary(summary, json: output.format == .json), to: output.output)
+            try Audit.requireComplete(audit)
+            try QueueRunner.requireSuccess(summary)
         }
     }
 

@@ -10,10 +10,21 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The config file (default ./janitor.yml, or MEDIA_JANITOR_CONFIG).", valueName: "path"))
     var config: String?
 
-    @Flag(name: .long, help: "Print only errors.")
+    @Flag(
+        name: .long,
+        help: """
+            Print only errors: no warnings and no progress line. (Without it, long work such as scan, \
+            clean, queue run and retention shows a progress line on standard error when that is a terminal, \
+            erased before the report; never when piped or redirected.)
+            """)
     var quiet = false
 
-    @Flag(name: .long, help: "Print what is being done.")
+    @Flag(
+        name: .long,
+        help: """
+            Also print debug lines on standard error: what is being done and how long it took. A progress \
+            line on a terminal stays, erased before each debug line.
+            """)
     var verbose = false
 
     /// The config path to use.

@@ -36,8 +36,9 @@ struct EventsCommand: AsyncParsableCommand {
             try Console.write(EventOutput.render(outcomes, json: format == .json), to: nil)
             if runQueue {
                 let runner = QueueRunner(config: workspace.config, store: processor.store, database: processor.database)
-                let summary = try runner.run(batchSize: workspace.config.defaults.batchSize)
+                let summary = try runner.run(batchSize: workspace.config.defaults.batchSize, showingProgress: true)
                 if format == .text { try Console.write(QueueText.summary(summary, json: false), to: nil) }
+                try QueueRunner.requireSuccess(summary)
             }
             if outcomes.contains(where: { $0.decision == "rejected" }) { throw ExitCode(MediaJanitor.Exit.usage) }
         }

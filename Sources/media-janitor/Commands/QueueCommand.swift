@@ -83,8 +83,9 @@ struct QueueCommand: AsyncParsableCommand {
                 let runner = QueueRunner(
                     config: workspace.config, store: try workspace.openStore(), database: try workspace.openAppDatabase(),
                     maxAttempts: maxAttempts, backoff: Backoff(base: base.timeInterval))
-                let summary = try runner.run(batchSize: batchSize ?? workspace.config.defaults.batchSize)
+                let summary = try runner.run(batchSize: batchSize ?? workspace.config.defaults.batchSize, showingProgress: true)
                 try Console.write(QueueText.summary(summary, json: format == .json), to: nil)
+                try QueueRunner.requireSuccess(summary)
             }
         }
     }

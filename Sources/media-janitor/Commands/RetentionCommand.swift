@@ -31,7 +31,7 @@ struct RetentionCommand: AsyncParsableCommand {
             }
             let database = try workspace.openAppDatabase()
             let now = Date()
-            var (report, selections) = try RetentionPlanning(config: config, database: database).plan(selected: selected, now: now)
+            var (report, selections) = try RetentionPlanning(config: config, database: database).plan(selected: selected, now: now, showingProgress: true)
             report.dryRun = sweep.dryRun
             if sweep.dryRun {
                 selections.removeAll()  // The plan is all a dry run prints: free the rows before rendering it.
@@ -49,10 +49,10 @@ struct RetentionCommand: AsyncParsableCommand {
             let store = try workspace.openStore()
             let writer = try workspace.openRowWriter()
             let freed = Set(report.rows.flatMap { $0.files.filter { $0.fate == .removed }.map(\.path) })
-            var (outcome, run) = try RetentionApplier(config: config, store: store, database: database, writer: writer).apply(selections, freed: freed, now: now)
+            var (outcome, run) = try RetentionApplier(config: config, store: store, database: database, writer: writer).apply(selections, freed: freed, now: now, showingProgress: true)
             selections.removeAll()  // Done with: free the rows before the queue run and the report.
             // Must run after the row changes: they are what frees the files.
-            _ = try QueueRunner(config: config, store: store, database: database).run(batchSize: config.defaults.batchSize)
+            let queued = try QueueRunner(config: config, store: store, database: database).run(batchSize: config.defaults.batchSize, showingProgress: true)
             if let run {
                 (outcome.filesRemoved, outcome.bytesRemoved) = try store.retentionRemovals(run: run)
             }
@@ -63,6 +63,7 @@ struct RetentionCommand: AsyncParsableCommand {
                 Console.error("error: \(outcome.failures.count) row\(outcome.failures.count == 1 ? " was" : "s were") refused by the app database and left as \(outcome.failures.count == 1 ? "it was" : "they were"); a foreign key usually means other rows point at them: delete those first, or use 'row_action: set_null' or 'soft_delete:COLUMN' for this class")
                 throw ExitCode(MediaJanitor.Exit.runtime)
             }
+            try QueueRunner.requireSuccess(queued)
         }
     }
 }

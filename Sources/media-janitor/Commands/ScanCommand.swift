@@ -46,7 +46,7 @@ struct ScanCommand: AsyncParsableCommand {
             let shard = try self.shard.map(Self.parseShard)
             let workspace = try Workspace.load(common)
             let selected = try workspace.selectedClasses(classOptions.classes)
-            let result = try Audit.run(workspace, selected: selected, keepOwners: false, depth: depth, shard: shard)
+            let result = try Audit.run(workspace, selected: selected, keepOwners: false, depth: depth, shard: shard, showingProgress: true)
             try Console.write(output.format.render(result.report, options: output.renderOptions), to: output.output)
             // One shard's totals would read as a shrunken tree in the history: the merged report is
             // recorded instead (`history merge --record`).
@@ -57,6 +57,7 @@ struct ScanCommand: AsyncParsableCommand {
                     throw CommandFailure.runtime("the audit was printed but not recorded: \(failure.message)")
                 }
             }
+            try Audit.requireComplete(result)
             if failOn.contains(where: { $0.isMet(by: result.report.summary) }) {
                 throw ExitCode(MediaJanitor.Exit.findings)
             }
@@ -91,13 +92,14 @@ struct UsageCommand: AsyncParsableCommand {
             try output.requireSupport(for: .usage)
             let workspace = try Workspace.load(common)
             let selected = try workspace.selectedClasses(classOptions.classes)
-            let result = try Audit.run(workspace, selected: selected, keepOwners: true, depth: depth)
+            let result = try Audit.run(workspace, selected: selected, keepOwners: true, depth: depth, showingProgress: true)
             let report = result.report
             let usage = UsageReport(
                 generatedAt: report.generatedAt, mediaRoot: report.mediaRoot, files: report.summary.files,
                 bytes: report.summary.bytes, classes: report.classes,
                 directories: report.directories.sorted { ($0.bytes, $1.path) > ($1.bytes, $0.path) }, owners: result.owners)
             try Console.write(try output.format.render(usage, options: output.renderOptions), to: output.output)
+            try Audit.requireComplete(result)
         }
     }
 }

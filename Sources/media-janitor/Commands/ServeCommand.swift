@@ -23,6 +23,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-watch"), help: "Do not watch the media directories (usage then moves only with removals).")
     var noWatch = false
 
+    /// Whether only this machine can reach the address (127.0.0.0/8, ::1, localhost).
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
     func run() async throws {
         try await reportingFailures {
             let workspace = try Workspace.load(common)
@@ -30,6 +35,11 @@ struct ServeCommand: AsyncParsableCommand {
             let address = listen ?? config.serve.listen
             guard let (host, port) = Self.parse(address) else {
                 throw CommandFailure.usage("invalid listen address '\(address)'; write HOST:PORT, e.g. 127.0.0.1:8787 (port 0 picks a free one)")
+            }
+            if config.serve.token == nil, !Self.isLoopback(host) {
+                throw CommandFailure.usage(
+                    "serve would listen on '\(address)', which other machines can reach, with no serve.token: anyone who reaches it could queue removals; "
+                        + "set 'serve.token' (e.g. token: ${MEDIA_JANITOR_TOKEN}, with a long random value in the environment) or listen on 127.0.0.1")
             }
             let database = try workspace.openAppDatabase()
             let store = try workspace.openStore()

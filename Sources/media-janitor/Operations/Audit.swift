@@ -7,14 +7,19 @@ import JanitorStore
 /// The audit pipeline shared by `scan` and `usage`: one walk and one pass over the
 /// references, run side by side, then one reconciliation.
 enum Audit {
+    /// With `showingProgress`, the walk and the reference read are shown side by side on the
+    /// progress line (on a terminal only), erased before this returns.
     static func run(
-        _ workspace: Workspace, selected: Set<Int>?, keepOwners: Bool, depth: Int, shard: Shard? = nil, now: Date = Date()
+        _ workspace: Workspace, selected: Set<Int>?, keepOwners: Bool, depth: Int, shard: Shard? = nil, now: Date = Date(), showingProgress: Bool = false
     ) throws(CommandFailure) -> Reconciler.Result {
         let config = workspace.config
         let clock = ContinuousClock()
         let started = clock.now
         let database = try workspace.openAppDatabase()
         let walker = DiskWalker(root: config.mediaRoot)
+        let walking = showingProgress ? Progress.walking(config, shard: shard) : nil
+        let reading = showingProgress ? Progress.readingReferences(ReferenceSet.columns(of: config.classes)) : nil
+        defer { if showingProgress { Progress.end() } }
 
         // The walk and the reference read touch different files: the walk runs on a second
         // thread while this one reads the references (a blocked pool thread would delay it).
@@ -23,16 +28,20 @@ enum Audit {
         let walked = DispatchSemaphore(value: 0)
         let walkThread = Thread {
             let start = clock.now
-            listingResult = Result { () throws(SourceError) in try walker.walk(capacityHint: 1 << 16, shard: shard) }
+            listingResult = Result { () throws(SourceError) in try walker.walk(capacityHint: 1 << 16, shard: shard, progress: walking?.reporter) }
             walkTime = clock.now - start
+            walking?.finish()
             walked.signal()
         }
         walkThread.stackSize = 8 << 20
         walkThread.start()
         let readStart = clock.now
+        FaultPoint.fromEnvironment?.check("references", 1)
         let referencesResult = Result { () throws(SourceError) in
             var references = ReferenceSet(classes: config.classes, mediaRoot: config.mediaRoot, keepsOwners: keepOwners, capacity: 1 << 16)
+            references.progress = reading?.reporter
             try database.readReferences(into: &references)
+            reading?.finish(count: references.rowsPerColumn.reduce(0, +))
             return references
         }
         let readTime = clock.now - readStart
@@ -56,8 +65,21 @@ enum Audit {
         var result = reconciler.reconcile(listing, references, now: now, firstSeen: Self.recentlySeen(config, now: now))
         let rows = references.rowsPerClass
         result.rowsPerClass = config.classes.indices.map { $0 < rows.count ? rows[$0] : 0 }
+        result.unreadable = listing.unreadable.map { (path: $0.0, reason: $0.1) }
         Log.logger.debug("reconciled", metadata: ["reconcile.time": "\((clock.now - reconcileStart).seconds)", "audit.time": "\((clock.now - started).seconds)"])
         return result
+    }
+
+    /// Ends a command with exit 3 when the walk could not read part of the media root: the
+    /// report was written, but it is missing those files, and a script must not take it for
+    /// a whole audit.
+    static func requireComplete(_ result: Reconciler.Result) throws(CommandFailure) {
+        guard let (path, reason) = result.unreadable.first else { return }
+        let count = result.unreadable.count
+        let directories = count == 1 ? "1 directory" : "\(count) directories"
+        throw .runtime(
+            "\(directories) under media_root could not be read (first: '\(path.isEmpty ? "." : path)': \(reason)), so their files are missing from this audit; "
+                + "run the janitor as a user that can read every directory of the media root (README, Security)")
     }
 
     /// Files the sidecar's watcher first saw within the longest grace, from the store when there

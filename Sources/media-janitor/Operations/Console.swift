@@ -16,8 +16,9 @@ struct CommandFailure: Error, CustomStringConvertible {
 
 /// Standard error and output writing.
 enum Console {
+    /// A line on stderr, with the progress line erased first.
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        Progress.clearingLine { FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8)) }
     }
 
     /// Set by `--quiet`: warnings are not printed.

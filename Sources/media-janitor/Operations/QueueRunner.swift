@@ -23,7 +23,7 @@ struct QueueRunner {
     let protectedDirectories: Set<String>
     let maxAttempts: Int
     let backoff: Backoff
-    let crashPoint: CrashPoint?
+    let faultPoint: FaultPoint?
 
     init(config: JanitorConfig, store: any StateStore, database: any AppDatabase, maxAttempts: Int? = nil, backoff: Backoff = Backoff()) {
         self.config = config
@@ -34,7 +34,7 @@ struct QueueRunner {
         protectedDirectories = RuleEngine(classes: config.classes).protectedDirectories
         self.maxAttempts = maxAttempts ?? config.defaults.maxAttempts
         self.backoff = backoff
-        crashPoint = CrashPoint(ProcessInfo.processInfo.environment["MEDIA_JANITOR_CRASH_AT"])
+        faultPoint = FaultPoint.fromEnvironment
     }
 
     /// What one run did.
@@ -48,9 +48,59 @@ struct QueueRunner {
         var failed = 0
         var dead = 0
         var refused = 0
+        /// Quarantined, then brought back because the app referenced them again meanwhile
+        /// (also counted in `kept`).
+        var restored = 0
         /// The items this run removed or quarantined (with a shared store, other janitors'
         /// removals are theirs to report).
         var finishedIds: Set<Int64> = []
+        /// The first removal that failed, for the closing error.
+        var firstFailure: (path: String, error: SafeRemover.RemovalError)?
+        /// Set when the file system itself failed (read-only, full, I/O error): every further
+        /// item would fail the same way, so the run stopped and left them queued.
+        var halted = false
+
+        /// The error a command ends with (exit 3) when a removal failed, naming the first
+        /// failure and what to fix; nil when none failed.
+        var failureMessage: String? {
+            guard let (path, error) = firstFailure else { return nil }
+            let count = failed + dead
+            let items = count == 1 ? "1 item" : "\(count) items"
+            let what = halted
+                ? "the run stopped at '\(path)': \(error)"
+                : "\(items) could not be removed (first: '\(path)': \(error))"
+            return "\(what); \(QueueRunner.advice(for: error))"
+        }
+    }
+
+    /// Ends a command with exit 3 when a removal failed: the summary was written first.
+    static func requireSuccess(_ summary: Summary) throws(CommandFailure) {
+        if let message = summary.failureMessage { throw .runtime(message) }
+    }
+
+    /// What to do about a failed removal, by its cause.
+    static func advice(for error: SafeRemover.RemovalError) -> String {
+        guard case .failed(_, let code) = error else { return "see 'media-janitor queue list --state dead'" }
+        let queued = "the files stay queued; see 'media-janitor queue list'"
+        switch code {
+        case EACCES, EPERM:
+            return "the janitor's user may not change that directory: run it as the user that owns the media files (README, Security); \(queued), retried after the backoff"
+        case EROFS:
+            return "the file system is mounted read-only: remount it read-write, then run 'media-janitor queue run'; \(queued)"
+        case ENOSPC, EDQUOT:
+            return "the quarantine's file system is full: free space there, run 'media-janitor quarantine purge', or put 'quarantine_dir' on the media root's file system, where a move needs no space; \(queued)"
+        case EIO:
+            return "the disk reported an I/O error: check the kernel log before going on; \(queued)"
+        default:
+            return "\(queued), retried after the backoff"
+        }
+    }
+
+    /// Whether a failure belongs to the file system rather than to one file, so that every
+    /// further item would fail the same way.
+    static func haltsRun(_ error: SafeRemover.RemovalError) -> Bool {
+        guard case .failed(_, let code) = error else { return false }
+        return [EROFS, ENOSPC, EDQUOT, EIO].contains(code)
     }
 
     /// Recovers interrupted items, then processes due items in batches until none is due.
@@ -60,11 +110,17 @@ struct QueueRunner {
     ///
     /// `shouldStop` is asked between batches (`serve` on SIGTERM): the batch in hand is always
     /// finished, and what is left stays queued for the next run.
-    func run(batchSize: Int, now: () -> Date = Date.init, shouldStop: () -> Bool = { false }) throws(CommandFailure) -> Summary {
+    ///
+    /// With `showingProgress`, the items done are shown against the items due on the progress
+    /// line (on a terminal only), erased before this returns.
+    func run(batchSize: Int, now: () -> Date = Date.init, shouldStop: () -> Bool = { false }, showingProgress: Bool = false) throws(CommandFailure) -> Summary {
         var summary = Summary()
         var processed = 0
+        defer { if showingProgress { Progress.end() } }
         do {
             try recover(&summary)
+            // Counted after the recovery, which may give interrupted items back to the queue.
+            let removing = showingProgress ? Progress.removing(store, now: now()) : nil
             rounds: while !shouldStop() {
                 // A round of up to 20 batches shares one re-check of the references: one pass
                 // over each reference column, whose cost is the app's row count, so the drain
@@ -72,15 +128,19 @@ struct QueueRunner {
                 let round = try store.claimDue(limit: batchSize * 20, now: now())
                 if round.isEmpty { break }
                 let holders = try database.rowsHolding(round.map(\.path), columns: columns, mediaRoot: config.mediaRoot)
+                var moved: [Moved] = []
+                defer { bringBack(moved, &summary) }
                 for start in stride(from: 0, to: round.count, by: batchSize) {
-                    if start > 0 && shouldStop() {
+                    if start > 0 && (shouldStop() || summary.halted) {
                         // Claimed but not started: back to pending for the next run.
                         for item in round[start...] { try store.release(item.id) }
                         break rounds
                     }
                     let batch = Array(round[start..<min(start + batchSize, round.count)])
-                    try process(batch, holders: holders, ordinal: &processed, summary: &summary, now: now())
+                    try process(batch, holders: holders, ordinal: &processed, summary: &summary, moved: &moved, now: now())
+                    removing?.update(count: processed, bytes: summary.bytes)
                 }
+                if summary.halted { break }
             }
         } catch let error as StoreError {
             throw .runtime(error.description)
@@ -94,13 +154,22 @@ struct QueueRunner {
         return summary
     }
 
-    private func process(_ batch: [QueueItem], holders: [String: [RowReference]], ordinal: inout Int, summary: inout Summary, now: Date) throws {
+    /// A file this run moved into the quarantine.
+    private struct Moved {
+        var item: QueueItem
+        var destination: String
+        var bytes: Int64
+    }
+
+    private func process(
+        _ batch: [QueueItem], holders: [String: [RowReference]], ordinal: inout Int, summary: inout Summary, moved: inout [Moved], now: Date
+    ) throws {
         let day = Self.day(now)
         var settled: [QueueTransition] = []
         var planned: [(item: QueueItem, identity: SafeRemover.Identity, destination: String?, ordinal: Int)] = []
         for item in batch {
             ordinal += 1
-            crashPoint?.check("claimed", ordinal)
+            faultPoint?.check("claimed", ordinal)
             if let first = holders[item.path]?.first {
                 settled.append(.finish(item, outcome: "kept: still referenced by \(first.table).\(first.column) key \(first.key)", removedBytes: nil, quarantinePath: nil))
                 summary.kept += 1
@@ -132,7 +201,12 @@ struct QueueRunner {
         var outcomes: [QueueTransition] = []
         var emptied: [String] = []
         for plan in planned {
-            crashPoint?.check("acting", plan.ordinal)
+            if summary.halted {
+                // The file system failed on an earlier item of this batch: not tried, not counted.
+                outcomes.append(.release(id: plan.item.id))
+                continue
+            }
+            faultPoint?.check("acting", plan.ordinal)
             do throws(SafeRemover.RemovalError) {
                 let acted: Bool
                 if let destination = plan.destination {
@@ -140,11 +214,13 @@ struct QueueRunner {
                 } else {
                     acted = try remover.unlink(plan.item.path, expected: plan.identity)
                 }
-                crashPoint?.check("acted", plan.ordinal)
+                faultPoint?.check("acted", plan.ordinal)
                 outcomes.append(completion(plan.item, acted: acted, bytes: plan.identity.bytes, destination: plan.destination, summary: &summary))
                 if acted { emptied.append(plan.item.path) }
+                if acted, let destination = plan.destination { moved.append(Moved(item: plan.item, destination: destination, bytes: plan.identity.bytes)) }
             } catch {
                 outcomes.append(transition(for: error, plan.item, &summary))
+                summary.halted = Self.haltsRun(error)
             }
         }
         let states = try store.apply(outcomes, maxAttempts: maxAttempts, backoff: backoff, now: now)
@@ -152,7 +228,7 @@ struct QueueRunner {
             summary.dead += 1
             summary.failed -= 1
         }
-        for plan in planned { crashPoint?.check("done", plan.ordinal) }
+        for plan in planned { faultPoint?.check("done", plan.ordinal) }
         // Once per directory: the deepest file stands for its directory.
         var seen = Set<String>()
         for path in emptied where seen.insert(FilePath.directory(of: path)).inserted {
@@ -180,7 +256,43 @@ struct QueueRunner {
             return .refuse(id: item.id, reason: "refused: \(reason)")
         case .failed:
             summary.failed += 1
+            if summary.firstFailure == nil { summary.firstFailure = (item.path, error) }
             return .fail(id: item.id, error: error.description)
+        }
+    }
+
+    /// Brings back the quarantined files the app referenced again while they were being
+    /// removed: a re-upload under the same name, written before this run looked at the file and
+    /// saved after it read the references. One more look at the references per round (not
+    /// per file) closes that window; with quarantine off an unlinked file cannot come back, and
+    /// the window is the time between the round's look at the references and the unlink.
+    private func bringBack(_ moved: [Moved], _ summary: inout Summary) {
+        guard !moved.isEmpty else { return }
+        faultPoint?.check("verify", 1)
+        do {
+            let holders = try database.rowsHolding(moved.map(\.item.path), columns: columns, mediaRoot: config.mediaRoot)
+            for file in moved {
+                guard let holder = holders[file.item.path]?.first else { continue }
+                do throws(SafeRemover.RemovalError) {
+                    try remover.restore(from: file.destination, to: file.item.path)
+                } catch {
+                    // Something is at the path again: the app wrote a new file there, and that
+                    // file is the one referenced. The quarantined one stays restorable.
+                    Log.logger.warning("'\(file.item.path)' is referenced again by \(holder.table).\(holder.column) key \(holder.key) and was not brought back: \(error)")
+                    continue
+                }
+                if let record = try store.restorable(id: nil, path: file.item.path, since: nil).first(where: { $0.quarantinePath == file.destination }) {
+                    try store.markRestored(record.id, now: Date())
+                }
+                Log.logger.notice("'\(file.item.path)' was referenced again by \(holder.table).\(holder.column) key \(holder.key) while being removed; brought back from the quarantine")
+                summary.quarantined -= 1
+                summary.bytes -= file.bytes
+                summary.kept += 1
+                summary.restored += 1
+                summary.finishedIds.remove(file.item.id)
+            }
+        } catch {
+            Log.logger.error("cannot check whether the quarantined files were referenced again: \(error); see 'media-janitor quarantine list'")
         }
     }
 
@@ -236,23 +348,5 @@ struct QueueRunner {
                 remover.removeEmptyParents(of: item.path, keep: protectedDirectories)
             }
         }
-    }
-}
-
-/// A fault-injection seam for the crash tests: `MEDIA_JANITOR_CRASH_AT=STAGE:N` kills the
-/// process with SIGKILL when the N-th item of a run reaches STAGE (`claimed`, `acting`,
-/// `acted`, `done`). Unset in production.
-struct CrashPoint {
-    let stage: String
-    let ordinal: Int
-
-    init?(_ text: String?) {
-        guard let text, let colon = text.firstIndex(of: ":"), let ordinal = Int(text[text.index(after: colon)...]) else { return nil }
-        stage = String(text[..<colon])
-        self.ordinal = ordinal
-    }
-
-    func check(_ stage: String, _ ordinal: Int) {
-        if stage == self.stage && ordinal == self.ordinal { kill(getpid(), SIGKILL) }
     }
 }

@@ -15,8 +15,11 @@ struct RetentionPlanning {
     let database: any AppDatabase
 
     /// The plan of the selected classes (nil: all) at `now`, with the selections a real run acts on.
-    func plan(selected: Set<Int>?, now: Date) throws(CommandFailure) -> (report: RetentionReport, selections: [RetentionSelection]) {
+    /// With `showingProgress`, the classes read are shown on the progress line (on a terminal only).
+    func plan(selected: Set<Int>?, now: Date, showingProgress: Bool = false) throws(CommandFailure) -> (report: RetentionReport, selections: [RetentionSelection]) {
         let classes = config.classes.enumerated().filter { selected?.contains($0.offset) ?? true }.map(\.element).filter { $0.retention != nil }
+        let planning = showingProgress ? Progress.start("planning", unit: "classes", total: classes.count, stages: classes.map(\.name) + ["re-checking references"]) : nil
+        defer { if showingProgress { Progress.end() } }
         let builder = RetentionPlanBuilder(config: config, now: now)
         var facts: [String: FileFacts?] = [:]
         func look(_ path: String) -> FileFacts? {
@@ -39,7 +42,8 @@ struct RetentionPlanning {
             throw .usage("retention cannot run safely on this database (\(problems.count) problem\(problems.count == 1 ? "" : "s") above); nothing was changed")
         }
         do throws(SourceError) {
-            for mediaClass in classes {
+            for (index, mediaClass) in classes.enumerated() {
+                planning?.update(count: index, stage: index)
                 let readStart = clock.now
                 let rows = try database.retentionRows(of: mediaClass, mediaRoot: config.mediaRoot)
                 var limits: [String: Seconds] = [:]
@@ -59,6 +63,7 @@ struct RetentionPlanning {
             Log.logger.debug("planned retention", metadata: [
                 "retention.rows": "\(rowCount)", "retention.read_time": "\(readTime.seconds)", "retention.plan_time": "\(planTime.seconds)",
             ])
+            planning?.update(count: classes.count, stage: classes.count)
             // One re-check for the whole plan: which rows, of any class, still hold a released file.
             let holders = try database.rowsHolding(
                 RetentionPlanBuilder.released(selections), columns: ReferenceSet.columns(of: config.classes), mediaRoot: config.mediaRoot)
@@ -97,18 +102,23 @@ struct RetentionApplier {
     let store: any StateStore
     let database: any AppDatabase
     let writer: any AppRowWriter
-    let crashPoint = CrashPoint(ProcessInfo.processInfo.environment["MEDIA_JANITOR_CRASH_AT"])
+    let faultPoint = FaultPoint.fromEnvironment
 
     /// Applies the selections; `freed` are the files the plan found free (their derivatives go
-    /// with them). Returns what was done and the run id.
-    func apply(_ selections: [RetentionSelection], freed: Set<String>, now: Date) throws(CommandFailure) -> (outcome: RetentionOutcome, run: Int64?) {
+    /// with them). Returns what was done and the run id. With `showingProgress`, the rows done
+    /// are shown against the rows selected on the progress line (on a terminal only).
+    func apply(_ selections: [RetentionSelection], freed: Set<String>, now: Date, showingProgress: Bool = false) throws(CommandFailure) -> (outcome: RetentionOutcome, run: Int64?) {
         var outcome = RetentionOutcome(rowsChanged: 0, rowsArchived: 0, failures: [], filesQueued: 0, filesRemoved: 0, bytesRemoved: 0)
+        defer { if showingProgress { Progress.end() } }
         do {
             try RetentionRecovery(store: store, database: database).settle()
             guard selections.contains(where: { $0.kind.changesRows && !$0.entries.isEmpty }) else { return (outcome, nil) }
             let run = try store.startRetention(owner: RetentionRecovery.owner, now: now)
             var finder = DerivativeFinder(root: config.mediaRoot)
             var batches = 0
+            let selected = selections.filter(\.kind.changesRows).map(\.entries.count).reduce(0, +)
+            let applying = showingProgress ? Progress.start("applying", unit: "rows", total: selected) : nil
+            var rowsDone = 0
             for selection in selections where selection.kind.changesRows {
                 let action = selection.mediaClass.retention?.rowAction.configValue ?? "none"
                 for (table, entries) in Dictionary(grouping: selection.entries, by: \.row.table).sorted(by: { $0.key < $1.key }) {
@@ -118,7 +128,9 @@ struct RetentionApplier {
                         let batch = Array(entries[start..<min(start + config.defaults.batchSize, entries.count)])
                         batches += 1
                         let result = try applyBatch(batch, selection: selection, action: action, statement: statement, pathColumns: pathColumns, run: run, ordinal: batches)
-                        crashPoint?.check("retention-applied", batches)
+                        faultPoint?.check("retention-applied", batches)
+                        rowsDone += batch.count
+                        applying?.update(count: rowsDone)
                         var items: [NewQueueItem] = []
                         for entry in result.applied {
                             items += entry.paths.map { NewQueueItem(path: $0, className: entry.className, reason: "retention: \(entry.policy)", notBefore: now) }
@@ -173,7 +185,7 @@ struct RetentionApplier {
                         policy: entry.reason.description, paths: entry.releases, archived: selection.kind.archives ? row : nil)
                 }
                 journalled = try store.journal(entries, run: run)
-                crashPoint?.check("retention-recorded", ordinal)
+                faultPoint?.check("retention-recorded", ordinal)
                 for entry in journalled {
                     if try transaction.execute(statement, key: entry.key) > 0 { result.applied.append(entry) } else { result.void.append(entry) }
                 }
