@@ -1,11 +1,18 @@
 # The two commands of the README's quick start, and the benchmarks.
-.PHONY: demo test bench bench-queue bench-retention bench-serve bench-postgres screenshot deps build
+PREFIX ?= /usr/local
+
+.PHONY: install demo test bench bench-queue bench-retention bench-serve bench-postgres screenshot deps build fuzz
 
 deps:
 	@bash scripts/install-deps.sh
 
 build: deps
 	swift build
+
+# Builds a release binary and installs it as $(PREFIX)/bin/media-janitor.
+install: deps
+	swift build -c release --product media-janitor
+	install -D -m 0755 .build/release/media-janitor $(PREFIX)/bin/media-janitor
 
 # Builds the sample app (samples/out) and audits it.
 demo: build
@@ -49,3 +56,9 @@ bench-postgres: deps
 # Chromium (installed with apt-get when missing).
 screenshot: deps
 	bash scripts/status-screenshot.sh $(ARGS)
+
+# libFuzzer on what hostile input reaches: the config loader, the event decoder and the path
+# rules, 600 s each (Fuzz/, built into .build-fuzz); a failing input is saved and the run fails:
+# `make fuzz` or `make fuzz ARGS="120 paths events"`.
+fuzz:
+	bash scripts/fuzz.sh $(ARGS)

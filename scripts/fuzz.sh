@@ -20,12 +20,15 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 all_targets=(config events paths)
-seconds=${1:-600}
-if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -eq 0 ]; then
+seconds=600
+if [[ "${1:-}" =~ ^[0-9]+$ ]]; then
+  seconds=$1
+  shift
+fi
+if [ "$seconds" -eq 0 ]; then
   echo "usage: scripts/fuzz.sh [SECONDS] [TARGET...]   (targets: ${all_targets[*]})" >&2
   exit 2
 fi
-shift $(($# > 0 ? 1 : 0))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 for target in "${targets[@]}"; do

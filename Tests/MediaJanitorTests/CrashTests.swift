@@ -11,17 +11,7 @@ struct CrashTests {
     /// An app whose forum holds `count` unreferenced files, each queued by a delete event.
     func queuedApp(quarantine: String = "7d") throws -> (ForumApp, [String: String]) {
         let app = try ForumApp(quarantine: quarantine)
-        var contents: [String: String] = [:]
-        var events = ""
-        for i in 1...Self.count {
-            let path = "forum/t/\(i)/f\(i).jpg"
-            let content = String(repeating: "payload \(i) ", count: i * 50)
-            app.file(path, content: content)
-            contents[path] = content
-            events += #"{"id": "d\#(i)", "table": "forum_post", "column": "image", "op": "delete", "key": \#(i), "old": "\#(path)"}"# + "\n"
-        }
-        app.scratch.write("events.ndjson", events)
-        try app.ok(["events", "events.ndjson"])
+        let contents = try app.queueDeleted((1...Self.count).map { i in ("forum/t/\(i)/f\(i).jpg", String(repeating: "payload \(i) ", count: i * 50)) })
         return (app, contents)
     }
 

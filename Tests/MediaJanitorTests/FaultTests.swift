@@ -10,17 +10,7 @@ struct FaultTests {
     /// An app with `count` unreferenced forum files of `bytes` each, queued for removal.
     func queuedApp(count: Int = 3, bytes: Int = 64, quarantine: String = "7d") throws -> (ForumApp, [String: String]) {
         let app = try ForumApp(quarantine: quarantine)
-        var contents: [String: String] = [:]
-        var events = ""
-        for i in 1...count {
-            let path = "forum/t\(i)/f\(i).jpg"
-            let content = String(String(repeating: "\(i)", count: bytes).prefix(bytes))
-            app.file(path, content: content)
-            contents[path] = content
-            events += #"{"id": "d\#(i)", "table": "forum_post", "column": "image", "op": "delete", "key": \#(i), "old": "\#(path)"}"# + "\n"
-        }
-        app.scratch.write("events.ndjson", events)
-        try app.ok(["events", "events.ndjson"])
+        let contents = try app.queueDeleted((1...count).map { i in ("forum/t\(i)/f\(i).jpg", String(String(repeating: "\(i)", count: bytes).prefix(bytes))) })
         return (app, contents)
     }
 
@@ -183,10 +173,8 @@ struct ReuploadRaceTests {
     /// One queued file, `forum/a.jpg`, no longer referenced by any row.
     func queuedApp() throws -> ForumApp {
         let app = try ForumApp()
-        app.file("forum/a.jpg", content: "first upload\n")
+        try app.queueDeleted([("forum/a.jpg", "first upload\n")])
         app.file("forum/b.jpg", content: "unrelated\n")
-        app.scratch.write("e.ndjson", #"{"id": "e1", "table": "forum_post", "column": "image", "op": "delete", "key": 1, "old": "forum/a.jpg"}"#)
-        try app.ok(["events", "e.ndjson"])
         return app
     }
 

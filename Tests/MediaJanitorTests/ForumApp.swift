@@ -64,6 +64,20 @@ final class ForumApp: AppFixture {
 
 
 
+    /// Writes the files and queues each for removal with a `delete` event of forum post N (N
+    /// from 1, in order), as the app's deletion of the posts would; returns path -> content.
+    @discardableResult
+    func queueDeleted(_ files: [(path: String, content: String)]) throws -> [String: String] {
+        var events = ""
+        for (index, file) in files.enumerated() {
+            self.file(file.path, content: file.content)
+            events += #"{"id": "d\#(index + 1)", "table": "forum_post", "column": "image", "op": "delete", "key": \#(index + 1), "old": "\#(file.path)"}"# + "\n"
+        }
+        scratch.write("events.ndjson", events)
+        try ok(["events", "events.ndjson"])
+        return Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.content) })
+    }
+
     /// Files under the quarantine directory, relative to it.
     func quarantined() -> [String] {
         guard let enumerator = FileManager.default.enumerator(atPath: quarantine) else { return [] }
