@@ -91,6 +91,12 @@ public struct ReferenceSet: Sendable {
             record(path: value, column: column, key: key, owner: owner)
             return
         }
+        // A name in another encoding than UTF-8: a String would replace its bad bytes and name
+        // another file, leaving the file on disk unprotected. It is cleaned on bytes instead.
+        if String(validating: value, as: UTF8.self) == nil, let cleaned = Self.cleanedBytes(value, mediaRoot: mediaRoot) {
+            cleaned.withUnsafeBufferPointer { record(path: $0, column: column, key: key, owner: owner) }
+            return
+        }
         let string = String(decoding: value, as: UTF8.self)
         switch PathRules.normalise(string, mediaRoot: mediaRoot) {
         case .valid(var normalised):
@@ -155,6 +161,31 @@ public struct ReferenceSet: Sendable {
 
     private func string(_ start: UInt32, _ length: UInt32) -> String {
         text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(start)..<Int(start + length)]), as: UTF8.self) }
+    }
+
+    /// A value that is not UTF-8, cleaned lexically on its bytes as `PathRules.normalise` cleans a
+    /// string (empty and `.` segments dropped, `..` resolved, an absolute path under the root
+    /// made relative); nil when it leaves the root or is not then a plain relative path.
+    static func cleanedBytes(_ value: UnsafeBufferPointer<UInt8>, mediaRoot: String) -> [UInt8]? {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var bytes = value[...]
+        if bytes.first == slash {
+            let root = Array(mediaRoot.utf8) + [slash]
+            guard bytes.starts(with: root) else { return nil }
+            bytes = bytes.dropFirst(root.count)
+        }
+        var segments: [Slice<UnsafeBufferPointer<UInt8>>] = []
+        for segment in bytes.split(separator: slash) {
+            if segment.elementsEqual([dot]) { continue }
+            if segment.elementsEqual([dot, dot]) {
+                guard segments.popLast() != nil else { return nil }
+                continue
+            }
+            segments.append(segment)
+        }
+        let cleaned = Array(segments.joined(separator: [slash]))
+        let plain = cleaned.withUnsafeBufferPointer { !$0.isEmpty && isPlainRelativePath($0) }
+        return plain ? cleaned : nil
     }
 
     /// True for the common case that needs no normalisation: relative, no empty, `.` or `..`

@@ -62,6 +62,24 @@ struct ReconcilerTests {
         #expect(result.report.summary.referenced == 2)
     }
 
+    @Test("a name in another encoding than UTF-8, written untidily in its row, still protects its file", arguments: [
+        "forum_images//caf\u{E9}.jpg", "./forum_images/caf\u{E9}.jpg", "forum_images/x/../caf\u{E9}.jpg", "/media/forum_images/caf\u{E9}.jpg",
+    ])
+    func latin1Name(stored: String) {
+        var world = World([profile, forum])
+        // Latin-1 bytes: "é" is the single byte 0xE9, not valid UTF-8.
+        let onDisk: [UInt8] = Array("forum_images/caf".utf8) + [0xE9] + Array(".jpg".utf8)
+        let value = stored.unicodeScalars.map { UInt8($0.value) }
+        onDisk.withUnsafeBufferPointer { world.listing.append($0, size: 10, mtime: 0, kind: .regular) }
+        value.withUnsafeBufferPointer { v in
+            Array("1".utf8).withUnsafeBufferPointer { k in world.references.add(value: v, column: 2, key: k) }
+        }
+        let result = world.reconcile()
+        #expect(result.report.summary.orphans == 0)
+        #expect(result.report.summary.referenced == 1)
+        #expect(result.report.summary.invalid == 0)
+    }
+
     @Test("a column of another class protects a file")
     func crossClass() {
         var world = World([profile, forum])
