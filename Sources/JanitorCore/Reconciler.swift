@@ -312,7 +312,7 @@ struct DerivativeIndex {
         if patterns.contains(where: \.matchesByStem) {
             var stems = PathSet(capacity: references.paths.count)
             for index in 0..<references.paths.count {
-                references.paths.withBytes(at: index) { stems.insert(Self.stem(of: $0)) }
+                references.paths.withBytes(at: index) { _ = stems.insert(Self.stem(of: $0)) }
             }
             self.stems = stems
         } else {

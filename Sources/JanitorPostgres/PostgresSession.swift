@@ -190,7 +190,7 @@ public final class PostgresSession: @unchecked Sendable {
             do {
                 value = try body()
             } catch {
-                try? execute("ROLLBACK")
+                _ = try? execute("ROLLBACK")
                 throw error
             }
             try execute("COMMIT")
@@ -214,7 +214,7 @@ public final class PostgresSession: @unchecked Sendable {
         return try body()
     }
 
-    private func wait<T>(_ future: EventLoopFuture<T>) throws(PostgresFailure) -> T {
+    private func wait<T: Sendable>(_ future: EventLoopFuture<T>) throws(PostgresFailure) -> T {
         do {
             return try watching(future)
         } catch {
@@ -225,7 +225,7 @@ public final class PostgresSession: @unchecked Sendable {
     /// Waits for a query, and fails when the connection closes first: postgres-nio never
     /// completes a query sent on a connection the server has just cut (a dropped database, a
     /// terminated backend), and the janitor must end with an error rather than hang.
-    private func watching<T>(_ future: EventLoopFuture<T>) throws -> T {
+    private func watching<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
         let done = DispatchSemaphore(value: 0)
         future.whenComplete { _ in done.signal() }
         var closedSince: ContinuousClock.Instant?

@@ -43,7 +43,7 @@ struct FaultPoint {
             kill(getpid(), SIGKILL)
             return
         }
-        FileManager.default.createFile(atPath: pauseFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: pauseFile, contents: nil)
         let deadline = Date().addingTimeInterval(60)
         while access(pauseFile, F_OK) == 0 && Date() < deadline { usleep(10_000) }
     }

@@ -18,7 +18,7 @@ struct OutboxDrain: Service {
     let stop = StopFlag()
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             var seen = -1
             var lastDrain = ContinuousClock.now
             var warned = false

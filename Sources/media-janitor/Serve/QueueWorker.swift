@@ -12,7 +12,7 @@ struct QueueWorker: Service {
     let stop = StopFlag()
 
     func run() async throws {
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             // Cancelled (another service failed and the group is stopping): leave too.
             while !stop.isSet && !Task.isCancelled {
                 do {
