@@ -36,6 +36,9 @@ public struct DerivativePattern: Sendable, Hashable, CustomStringConvertible {
         case needsStemOrName
         case directoryNotASegment
         case unclosedPlaceholder
+        /// An empty, `.` or `..` segment: the pattern would name a place that no cleaned path
+        /// has, so it would never match and its files would be orphans.
+        case segmentNotAName(String)
 
         public var description: String {
             switch self {
@@ -45,6 +48,10 @@ public struct DerivativePattern: Sendable, Hashable, CustomStringConvertible {
             case .needsStemOrName: "a derivative pattern must contain '{stem}' or '{name}' to name its parent"
             case .directoryNotASegment: "'{dir}' must be followed by '/'"
             case .unclosedPlaceholder: "'{' has no closing '}'"
+            case .segmentNotAName(let segment):
+                segment.isEmpty
+                    ? "a derivative pattern has an empty segment ('//', or '/' at its start or end): write one '/' between names"
+                    : "a derivative pattern cannot step with '\(segment)': derivatives live in or below their parent's directory; name the directory instead"
             }
         }
     }
@@ -91,6 +98,10 @@ public struct DerivativePattern: Sendable, Hashable, CustomStringConvertible {
         }
         flush()
         guard tokens.contains(.directory) else { throw .needsDirectory }
+        // Paths are cleaned before they are matched, so these segments could never match.
+        for segment in pattern.split(separator: "/", omittingEmptySubsequences: false) where ["", ".", ".."].contains(segment) {
+            throw .segmentNotAName(String(segment))
+        }
         guard tokens.contains(.stem) || tokens.contains(.name) else { throw .needsStemOrName }
         self.tokens = tokens
         matchesByStem = !tokens.contains(.name) && !tokens.contains(.ext)

@@ -125,6 +125,14 @@ struct DerivativePatternTests {
         #expect(throws: DerivativePattern.CompileError.needsStemOrName) { try DerivativePattern("{dir}/thumb.jpg") }
         #expect(throws: DerivativePattern.CompileError.directoryNotASegment) { try DerivativePattern("{dir}_x/{stem}.jpg") }
         #expect(throws: DerivativePattern.CompileError.unclosedPlaceholder) { try DerivativePattern("{dir}/{stem") }
+        // Segments no cleaned path has: the pattern would never match, its files would be orphans.
+        #expect(throws: DerivativePattern.CompileError.segmentNotAName("..")) { try DerivativePattern("{dir}/../thumbs/{stem}.jpg") }
+        #expect(throws: DerivativePattern.CompileError.segmentNotAName(".")) { try DerivativePattern("{dir}/./{stem}.jpg") }
+        #expect(throws: DerivativePattern.CompileError.segmentNotAName("")) { try DerivativePattern("{dir}//{stem}.jpg") }
+        #expect(throws: DerivativePattern.CompileError.segmentNotAName("")) { try DerivativePattern("{dir}/{stem}/") }
+        #expect(throws: DerivativePattern.CompileError.segmentNotAName("")) { try DerivativePattern("/{dir}/{stem}.jpg") }
+        // A dot inside a name is a name.
+        #expect(throws: Never.self) { try DerivativePattern("{dir}/..{stem}.jpg") }
     }
 }
 
