@@ -114,6 +114,21 @@ public struct ReferenceSet: Sendable {
         }
     }
 
+    /// Which of `paths` a stored value names, cleaned as `add(value:)` cleans it (a value that
+    /// is invalid but points inside the root names that file too); nil when it names none.
+    /// The re-check right before removal uses it, so it protects exactly what a scan protects.
+    public static func index(of value: UnsafeBufferPointer<UInt8>, in paths: PathSet, mediaRoot: String) -> Int? {
+        if isPlainRelativePath(value) { return paths.index(of: value) }
+        if String(validating: value, as: UTF8.self) == nil, let cleaned = cleanedBytes(value, mediaRoot: mediaRoot) {
+            return cleaned.withUnsafeBufferPointer { paths.index(of: $0) }
+        }
+        switch PathRules.normalise(String(decoding: value, as: UTF8.self), mediaRoot: mediaRoot) {
+        case .valid(let normalised): return paths.index(of: normalised)
+        case .invalid(_, let protecting?): return paths.index(of: protecting)
+        case .invalid: return nil
+        }
+    }
+
     /// `add` for string values (tests and small tools).
     public mutating func add(value: String, column: Int, key: String, owner: String? = nil) {
         var value = value, key = key, owner = owner

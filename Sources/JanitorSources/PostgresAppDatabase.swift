@@ -110,14 +110,7 @@ public struct PostgresAppDatabase: AppDatabase {
             try stream(sql) { row in
                 var cells = row.makeIterator()
                 let key = cells.next()?.bytes
-                let index = Self.withBytes(cells.next()?.bytes) { value -> Int? in
-                    if ReferenceSet.isPlainRelativePath(value) { return wanted.index(of: value) }
-                    switch PathRules.normalise(String(decoding: value, as: UTF8.self), mediaRoot: mediaRoot) {
-                    case .valid(let normalised): return wanted.index(of: normalised)
-                    case .invalid(_, let protecting?): return wanted.index(of: protecting)
-                    case .invalid: return nil
-                    }
-                }
+                let index = Self.withBytes(cells.next()?.bytes) { ReferenceSet.index(of: $0, in: wanted, mediaRoot: mediaRoot) }
                 guard let index else { return }
                 let text = Self.withBytes(key) { String(decoding: $0, as: UTF8.self) }
                 holders[index, default: []].append(RowReference(table: column.reference.table, column: pathColumn, key: text))

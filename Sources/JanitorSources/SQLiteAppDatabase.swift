@@ -129,18 +129,7 @@ extension SQLiteAppDatabase {
                         guard code == SQLITE_ROW else {
                             throw SourceError.sqlite(path, code: code, message: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))))
                         }
-                        let value = Self.text(raw, 1)
-                        var index: Int?
-                        if ReferenceSet.isPlainRelativePath(value) {
-                            index = wanted.index(of: value)
-                        } else {
-                            switch PathRules.normalise(String(decoding: value, as: UTF8.self), mediaRoot: mediaRoot) {
-                            case .valid(let normalised): index = wanted.index(of: normalised)
-                            case .invalid(_, let protecting?): index = wanted.index(of: protecting)
-                            case .invalid: index = nil
-                            }
-                        }
-                        guard let index else { continue }
+                        guard let index = ReferenceSet.index(of: Self.text(raw, 1), in: wanted, mediaRoot: mediaRoot) else { continue }
                         let key = String(decoding: Self.text(raw, 0), as: UTF8.self)
                         holders[index, default: []].append(RowReference(table: column.reference.table, column: pathColumn, key: key))
                     }

@@ -217,4 +217,21 @@ struct ReuploadRaceTests {
         }
         #expect(try String(contentsOfFile: app.media + "/forum/b.jpg", encoding: .utf8) == "unrelated\n")
     }
+
+    @Test("a file moved in one round and referenced again is brought back by the next round's look at the references")
+    func reuploadedAcrossRounds() throws {
+        let app = try ForumApp()
+        // With --batch-size 1 a round is 20 items: a.jpg goes in the first, n20.jpg in the second.
+        try app.queueDeleted([("forum/a.jpg", "first upload\n")] + (1...20).map { ("forum/n\($0).jpg", "orphan \($0)\n") })
+        let run = try app.run(["queue", "run", "--batch-size", "1"], pausingAt: "claimed:1") { try reupload(app) }
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(try String(contentsOfFile: app.media + "/forum/a.jpg", encoding: .utf8) == "second upload\n")
+        #expect(run.stdout.hasPrefix("20 quarantined, 0 removed"), "\(run.stdout)")
+        #expect(run.stdout.contains("1 kept (referenced again)"), "\(run.stdout)")
+        let removals = try #require(try json(try app.ok(["quarantine", "list", "--all", "--format", "json"]))["removals"] as? [[String: Any]])
+        #expect(removals.count == 21)
+        #expect(removals.filter { $0["restored_at"] is String }.map { $0["path"] as? String } == ["forum/a.jpg"], "\(removals)")
+        #expect(app.quarantined().count == 20)
+        #expect(try app.queueStats()["total_pending"] as? Int == 0)
+    }
 }

@@ -121,27 +121,39 @@ struct QueueRunner {
             try recover(&summary)
             // Counted after the recovery, which may give interrupted items back to the queue.
             let removing = showingProgress ? Progress.removing(store, now: now()) : nil
-            rounds: while !shouldStop() {
-                // A round of up to 20 batches shares one re-check of the references: one pass
-                // over each reference column, whose cost is the app's row count, so the drain
-                // stays linear. Each batch still commits its intent and its outcomes.
-                let round = try store.claimDue(limit: batchSize * 20, now: now())
-                if round.isEmpty { break }
-                let holders = try database.rowsHolding(round.map(\.path), columns: columns, mediaRoot: config.mediaRoot)
-                var moved: [Moved] = []
-                defer { bringBack(moved, &summary) }
-                for start in stride(from: 0, to: round.count, by: batchSize) {
-                    if start > 0 && (shouldStop() || summary.halted) {
-                        // Claimed but not started: back to pending for the next run.
-                        for item in round[start...] { try store.release(item.id) }
-                        break rounds
+            // Files moved into the quarantine whose references were not looked at since.
+            var unverified: [Moved] = []
+            do {
+                rounds: while !shouldStop() {
+                    // A round of up to 20 batches shares one re-check of the references: one pass
+                    // over each reference column, whose cost is the app's row count, so the drain
+                    // stays linear. Each batch still commits its intent and its outcomes.
+                    let round = try store.claimDue(limit: batchSize * 20, now: now())
+                    if round.isEmpty { break }
+                    // The same pass is the previous round's look after its moves: nothing but
+                    // the claim happened since, so the window is the same as a pass of its own.
+                    if !unverified.isEmpty { faultPoint?.check("verify", 1) }
+                    let holders = try database.rowsHolding(
+                        round.map(\.path) + unverified.map(\.item.path), columns: columns, mediaRoot: config.mediaRoot)
+                    bringBack(unverified, holders: holders, &summary)
+                    unverified = []
+                    for start in stride(from: 0, to: round.count, by: batchSize) {
+                        if start > 0 && (shouldStop() || summary.halted) {
+                            // Claimed but not started: back to pending for the next run.
+                            for item in round[start...] { try store.release(item.id) }
+                            break rounds
+                        }
+                        let batch = Array(round[start..<min(start + batchSize, round.count)])
+                        try process(batch, holders: holders, ordinal: &processed, summary: &summary, moved: &unverified, now: now())
+                        removing?.update(count: processed, bytes: summary.bytes)
                     }
-                    let batch = Array(round[start..<min(start + batchSize, round.count)])
-                    try process(batch, holders: holders, ordinal: &processed, summary: &summary, moved: &moved, now: now())
-                    removing?.update(count: processed, bytes: summary.bytes)
+                    if summary.halted { break }
                 }
-                if summary.halted { break }
+            } catch {
+                lookAgain(at: unverified, &summary)
+                throw error
             }
+            lookAgain(at: unverified, &summary)
         } catch let error as StoreError {
             throw .runtime(error.description)
         } catch let error as SourceError {
@@ -266,33 +278,46 @@ struct QueueRunner {
     /// saved after it read the references. One more look at the references per round (not
     /// per file) closes that window; with quarantine off an unlinked file cannot come back, and
     /// the window is the time between the round's look at the references and the unlink.
-    private func bringBack(_ moved: [Moved], _ summary: inout Summary) {
+    ///
+    /// The look is the next round's pass over the references (`bringBack`), or a pass of its own
+    /// when the run ends (`lookAgain`).
+    private func lookAgain(at moved: [Moved], _ summary: inout Summary) {
         guard !moved.isEmpty else { return }
         faultPoint?.check("verify", 1)
         do {
             let holders = try database.rowsHolding(moved.map(\.item.path), columns: columns, mediaRoot: config.mediaRoot)
-            for file in moved {
-                guard let holder = holders[file.item.path]?.first else { continue }
-                do throws(SafeRemover.RemovalError) {
-                    try remover.restore(from: file.destination, to: file.item.path)
-                } catch {
-                    // Something is at the path again: the app wrote a new file there, and that
-                    // file is the one referenced. The quarantined one stays restorable.
-                    Log.logger.warning("'\(file.item.path)' is referenced again by \(holder.table).\(holder.column) key \(holder.key) and was not brought back: \(error)")
-                    continue
-                }
+            bringBack(moved, holders: holders, &summary)
+        } catch {
+            Log.logger.error("cannot check whether the quarantined files were referenced again: \(error); see 'media-janitor quarantine list'")
+        }
+    }
+
+    private func bringBack(_ moved: [Moved], holders: [String: [RowReference]], _ summary: inout Summary) {
+        for file in moved {
+            guard let holder = holders[file.item.path]?.first else { continue }
+            do throws(SafeRemover.RemovalError) {
+                try remover.restore(from: file.destination, to: file.item.path)
+            } catch {
+                // Something is at the path again: the app wrote a new file there, and that
+                // file is the one referenced. The quarantined one stays restorable.
+                Log.logger.warning("'\(file.item.path)' is referenced again by \(holder.table).\(holder.column) key \(holder.key) and was not brought back: \(error)")
+                continue
+            }
+            Log.logger.notice("'\(file.item.path)' was referenced again by \(holder.table).\(holder.column) key \(holder.key) while being removed; brought back from the quarantine")
+            summary.quarantined -= 1
+            summary.bytes -= file.bytes
+            summary.kept += 1
+            summary.restored += 1
+            summary.finishedIds.remove(file.item.id)
+            do {
                 if let record = try store.restorable(id: nil, path: file.item.path, since: nil).first(where: { $0.quarantinePath == file.destination }) {
                     try store.markRestored(record.id, now: Date())
                 }
-                Log.logger.notice("'\(file.item.path)' was referenced again by \(holder.table).\(holder.column) key \(holder.key) while being removed; brought back from the quarantine")
-                summary.quarantined -= 1
-                summary.bytes -= file.bytes
-                summary.kept += 1
-                summary.restored += 1
-                summary.finishedIds.remove(file.item.id)
+            } catch {
+                // The file is back; only the manifest still lists it, and a purge skips a
+                // quarantine path that no longer exists.
+                Log.logger.error("'\(file.item.path)' was brought back, but the state store could not record it: \(error)")
             }
-        } catch {
-            Log.logger.error("cannot check whether the quarantined files were referenced again: \(error); see 'media-janitor quarantine list'")
         }
     }
 
