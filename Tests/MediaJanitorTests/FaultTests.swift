@@ -218,6 +218,24 @@ struct ReuploadRaceTests {
         #expect(try String(contentsOfFile: app.media + "/forum/b.jpg", encoding: .utf8) == "unrelated\n")
     }
 
+    @Test("with quarantine 0, a file re-uploaded after the janitor looked at it is never unlinked", arguments: ["acting:1", "acted:1", "done:1"])
+    func reuploadedWithoutQuarantine(point: String) throws {
+        let app = try ForumApp(quarantine: "0")
+        try app.queueDeleted([("forum/a.jpg", "first upload\n")])
+        let run = try app.run(["queue", "run"], pausingAt: point) { try reupload(app) }
+        #expect(run.status == 0, "\(point): \(run.stdout)\(run.stderr)")
+        #expect(try String(contentsOfFile: app.media + "/forum/a.jpg", encoding: .utf8) == "second upload\n", "\(point)")
+        if point == "acting:1" {
+            // Replaced between the recorded look and the unlink: refused, the new file kept.
+            #expect(run.stdout.contains("1 refused by safety rules"), "\(run.stdout)")
+        } else {
+            // The first upload was unlinked before the new one took its name.
+            #expect(run.stdout.hasPrefix("0 quarantined, 1 removed"), "\(run.stdout)")
+        }
+        #expect(try app.queueStats()["total_pending"] as? Int == 0)
+        #expect(app.quarantined().isEmpty)
+    }
+
     @Test("a file moved in one round and referenced again is brought back by the next round's look at the references")
     func reuploadedAcrossRounds() throws {
         let app = try ForumApp()
