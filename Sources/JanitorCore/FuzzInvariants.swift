@@ -35,6 +35,14 @@ public enum FuzzInvariants {
         }
     }
 
+    /// libFuzzer's input through `target`: a broken invariant aborts, so that libFuzzer saves
+    /// the input. Each fuzzer's `LLVMFuzzerTestOneInput` is this one call.
+    public static func enforce(_ target: Target, _ start: UnsafePointer<UInt8>?, _ count: Int) {
+        let input = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
+        let problems = violations(target, input)
+        if !problems.isEmpty { fatalError("invariant broken: " + problems.joined(separator: "; ")) }
+    }
+
     // MARK: Paths
 
     static func pathViolations(_ input: [UInt8]) -> [String] {
