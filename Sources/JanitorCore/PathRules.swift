@@ -32,9 +32,8 @@ public enum PathRules {
         let bytes = Array(posix.utf8)
         if isDrivePath(bytes) { return .invalid(reason: "an absolute Windows path", protecting: nil) }
         if bytes.first == slash {
-            let root = Array(mediaRoot.utf8).last == slash ? Array(mediaRoot.utf8) : Array(mediaRoot.utf8) + [slash]
             var inside: String?
-            if bytes.starts(with: root), case .valid(let relative) = resolve(bytes[root.count...]) {
+            if let rest = belowRoot(bytes[...], mediaRoot: mediaRoot), case .valid(let relative) = resolve(rest) {
                 inside = relative
             }
             return .invalid(reason: "absolute path; stored paths are relative to media_root", protecting: inside)
@@ -65,19 +64,33 @@ public enum PathRules {
 
     /// Drops empty and `.` components and resolves `..`; fails when the path leaves the root.
     static func resolve(_ path: ArraySlice<UInt8>) -> Outcome {
+        guard let resolved = resolvedBytes(path) else { return .invalid(reason: "escapes media_root", protecting: nil) }
+        guard !resolved.isEmpty else { return .invalid(reason: "empty path", protecting: nil) }
+        // Cut only at ASCII `/`, so the bytes are still the UTF-8 of the value.
+        return .valid(String(decoding: resolved, as: UTF8.self))
+    }
+
+    /// `resolve` on bytes of any encoding: the components joined by `/`, empty when none is
+    /// left; nil when `..` leaves the root.
+    static func resolvedBytes(_ path: ArraySlice<UInt8>) -> [UInt8]? {
         var stack: [ArraySlice<UInt8>] = []
         for component in path.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
             if component.elementsEqual(".".utf8) { continue }
             if component.elementsEqual("..".utf8) {
-                guard !stack.isEmpty else { return .invalid(reason: "escapes media_root", protecting: nil) }
+                guard !stack.isEmpty else { return nil }
                 stack.removeLast()
                 continue
             }
             stack.append(component)
         }
-        guard !stack.isEmpty else { return .invalid(reason: "empty path", protecting: nil) }
-        // Cut only at ASCII `/`, so the bytes are still the UTF-8 of the value.
-        return .valid(String(decoding: Array(stack.joined(separator: [UInt8(ascii: "/")])), as: UTF8.self))
+        return Array(stack.joined(separator: [UInt8(ascii: "/")]))
+    }
+
+    /// What follows the media root in an absolute path, or nil when the path is not below it.
+    static func belowRoot(_ bytes: ArraySlice<UInt8>, mediaRoot: String) -> ArraySlice<UInt8>? {
+        let slash = UInt8(ascii: "/")
+        let root = Array(mediaRoot.utf8).last == slash ? Array(mediaRoot.utf8) : Array(mediaRoot.utf8) + [slash]
+        return bytes.starts(with: root) ? bytes.dropFirst(root.count) : nil
     }
 
     /// Checks a path given on the command line or in an event: it must already be relative,

@@ -178,29 +178,17 @@ public struct ReferenceSet: Sendable {
         text.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[Int(start)..<Int(start + length)]), as: UTF8.self) }
     }
 
-    /// A value that is not UTF-8, cleaned lexically on its bytes as `PathRules.normalise` cleans a
-    /// string (empty and `.` segments dropped, `..` resolved, an absolute path under the root
-    /// made relative); nil when it leaves the root or is not then a plain relative path.
+    /// A value that is not UTF-8, cleaned on its bytes as `PathRules.normalise` cleans a string
+    /// (empty and `.` segments dropped, `..` resolved, an absolute path under the root made
+    /// relative); nil when it leaves the root or is not then a plain relative path.
     static func cleanedBytes(_ value: UnsafeBufferPointer<UInt8>, mediaRoot: String) -> [UInt8]? {
-        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
-        var bytes = value[...]
-        if bytes.first == slash {
-            let root = Array(mediaRoot.utf8) + [slash]
-            guard bytes.starts(with: root) else { return nil }
-            bytes = bytes.dropFirst(root.count)
+        var bytes = Array(value)[...]  // rare: names that are not UTF-8
+        if bytes.first == UInt8(ascii: "/") {
+            guard let inside = PathRules.belowRoot(bytes, mediaRoot: mediaRoot) else { return nil }
+            bytes = inside
         }
-        var segments: [Slice<UnsafeBufferPointer<UInt8>>] = []
-        for segment in bytes.split(separator: slash) {
-            if segment.elementsEqual([dot]) { continue }
-            if segment.elementsEqual([dot, dot]) {
-                guard segments.popLast() != nil else { return nil }
-                continue
-            }
-            segments.append(segment)
-        }
-        let cleaned = Array(segments.joined(separator: [slash]))
-        let plain = cleaned.withUnsafeBufferPointer { !$0.isEmpty && isPlainRelativePath($0) }
-        return plain ? cleaned : nil
+        guard let cleaned = PathRules.resolvedBytes(bytes), !cleaned.isEmpty else { return nil }
+        return cleaned.withUnsafeBufferPointer(isPlainRelativePath) ? cleaned : nil
     }
 
     /// True for the common case that needs no normalisation: relative, no empty, `.` or `..`
