@@ -1,3 +1,5 @@
+import Yams
+
 extension StarterConfig {
     /// Where the starter config points, as its text will say it.
     public struct Target: Sendable, Hashable {
@@ -135,24 +137,11 @@ extension StarterConfig {
         "[" + items.map(quoted).joined(separator: ", ") + "]"
     }
 
-    /// A YAML double-quoted string.
+    /// A YAML double-quoted string, on one line, as Yams writes one.
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += "\\x" + String(scalar.value, radix: 16).leftPadded(to: 2)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        let node = Node.scalar(Node.Scalar(text, Tag(.str), .doubleQuoted))
+        let line = (try? Yams.serialize(node: node, width: -1, allowUnicode: true)) ?? "\"\""
+        return line.hasSuffix("\n") ? String(line.dropLast()) : line
     }
 
     /// A value plain when YAML reads it back as the same string, double-quoted otherwise.
@@ -160,11 +149,5 @@ extension StarterConfig {
         let safe = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_./:@%+=?&~-".contains($0)) }
             && !"-?:@%&".contains(text.first!) && !text.hasSuffix(":")
         return safe ? text : quoted(text)
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
