@@ -29,7 +29,7 @@ extension StarterConfig {
     public func yaml(_ target: Target) -> String {
         let inspected = """
             Inspected: the app database '\(target.databaseShown)' (\(Self.count(tables, "table")), \(Self.count(textColumns, "text column")); \
-            up to \(Self.grouped(target.sampleLimit)) non-empty values sampled per column) and the media root '\(target.mediaRoot)' \
+            up to \(target.sampleLimit.grouped) non-empty values sampled per column) and the media root '\(target.mediaRoot)' \
             (\(Self.count(target.entries, "entry", plural: "entries"))). Columns whose sampled values are mostly paths of files under the \
             media root became classes, one per top-level directory they point into.
             """
@@ -91,9 +91,9 @@ extension StarterConfig {
             case .media, .none:
                 return nil
             case .notOnDisk:
-                return ["\(finding.qualifiedName): \(Self.grouped(finding.paths.count)) of \(Self.grouped(finding.sampled)) sampled values look like paths, but \(finding.existing == 0 ? "none" : "only \(Self.grouped(finding.existing))") exist under the media root; if it holds media kept elsewhere, it needs its own media_root"]
+                return ["\(finding.qualifiedName): \(finding.paths.count.grouped) of \(finding.sampled.grouped) sampled values look like paths, but \(finding.existing == 0 ? "none" : "only \(finding.existing.grouped)") exist under the media root; if it holds media kept elsewhere, it needs its own media_root"]
             case .prefixed(let prefix):
-                return ["WARNING \(finding.qualifiedName): \(Self.grouped(finding.prefixed)) of \(Self.grouped(finding.sampled)) sampled values name files under the media root once '\(prefix)' is cut; the janitor reads paths relative to media_root and cannot cut a prefix, so a scan would take the files they name for orphans wherever a class claims them: store relative paths before running 'clean'"]
+                return ["WARNING \(finding.qualifiedName): \(finding.prefixed.grouped) of \(finding.sampled.grouped) sampled values name files under the media root once '\(prefix)' is cut; the janitor reads paths relative to media_root and cannot cut a prefix, so a scan would take the files they name for orphans wherever a class claims them: store relative paths before running 'clean'"]
             }
         }.flatMap { $0 } + skipped
         if !notClasses.isEmpty {

@@ -315,7 +315,7 @@ private struct Builder {
         var notes: [String] = []
         for member in members {
             let finding = member.finding
-            var line = "\(finding.qualifiedName): \(StarterConfig.grouped(finding.paths.count)) of \(StarterConfig.grouped(finding.sampled)) sampled values are paths; \(StarterConfig.grouped(finding.existing)) exist under the media root"
+            var line = "\(finding.qualifiedName): \(finding.paths.count.grouped) of \(finding.sampled.grouped) sampled values are paths; \(finding.existing.grouped) exist under the media root"
             if finding.urls > 0 { line += "; \(StarterConfig.count(finding.urls, "is a URL", plural: "are URLs")) (a scan reports \(finding.urls == 1 ? "it" : "them") as invalid)" }
             if finding.insideRoot > 0 {
                 line += "; \(StarterConfig.count(finding.insideRoot, "is", plural: "are")) stored absolute or with '..' (reported as invalid; the files they name are kept)"
@@ -455,20 +455,9 @@ private struct DerivativeMatcher {
 }
 
 extension StarterConfig {
-    /// `1,204`.
-    public static func grouped(_ number: Int) -> String {
-        let digits = String(number.magnitude)
-        var out = ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { out.append(",") }
-            out.append(digit)
-        }
-        return number < 0 ? "-" + out : out
-    }
-
     /// `1 file`, `2 files`, `1 is a URL`, `3 are URLs`.
     public static func count(_ number: Int, _ singular: String, plural: String? = nil) -> String {
-        "\(grouped(number)) \(number == 1 ? singular : plural ?? singular + "s")"
+        "\(number.grouped) \(number == 1 ? singular : plural ?? singular + "s")"
     }
 }
 

@@ -241,9 +241,9 @@ struct StarterConfigTests {
 
     @Test("numbers read with thousands separators, counts with their noun")
     func wording() {
-        #expect(StarterConfig.grouped(1_204) == "1,204")
-        #expect(StarterConfig.grouped(999) == "999")
-        #expect(StarterConfig.grouped(1_000_000) == "1,000,000")
+        #expect(1_204.grouped == "1,204")
+        #expect(999.grouped == "999")
+        #expect(1_000_000.grouped == "1,000,000")
         #expect(StarterConfig.count(1, "file") == "1 file")
         #expect(StarterConfig.count(3, "entry", plural: "entries") == "3 entries")
     }

@@ -22,7 +22,7 @@ final class TemporaryDirectory {
     func file(_ relative: String, bytes: Int = 10) -> String {
         let full = path + "/" + relative
         try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: full, contents: Data(repeating: 0x61, count: bytes))
+        _ = FileManager.default.createFile(atPath: full, contents: Data(repeating: 0x61, count: bytes))
         return full
     }
 

@@ -59,7 +59,7 @@ final class ChatApp: AppFixture {
     func file(_ relative: String, bytes: Int = 100) -> String {
         let full = media + "/" + relative
         try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: full, contents: Data(repeating: UInt8(ascii: "x"), count: bytes), attributes: [.modificationDate: now.addingTimeInterval(-86_400 * 30)])
+        _ = FileManager.default.createFile(atPath: full, contents: Data(repeating: UInt8(ascii: "x"), count: bytes), attributes: [.modificationDate: now.addingTimeInterval(-86_400 * 30)])
         return full
     }
 

@@ -56,7 +56,7 @@ final class ForumApp: AppFixture {
         let full = media + "/" + relative
         try! FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let data = Data((content ?? "content of \(relative)\n").utf8)
-        FileManager.default.createFile(atPath: full, contents: data, attributes: [.modificationDate: Date(timeIntervalSince1970: 1_700_000_000)])
+        _ = FileManager.default.createFile(atPath: full, contents: data, attributes: [.modificationDate: Date(timeIntervalSince1970: 1_700_000_000)])
         return full
     }
 

@@ -126,7 +126,7 @@ struct RetentionArchiveTests {
                 retention: {max_age: 7d, row_action: delete}
             """)
         app.file("exports/old.csv")  // 30 days old
-        FileManager.default.createFile(atPath: app.media + "/exports/new.csv", contents: Data("fresh".utf8))
+        _ = FileManager.default.createFile(atPath: app.media + "/exports/new.csv", contents: Data("fresh".utf8))
         try app.sql("""
             CREATE TABLE export (id INTEGER PRIMARY KEY, file TEXT);
             INSERT INTO export VALUES (1, 'exports/old.csv'), (2, 'exports/new.csv');

@@ -125,7 +125,7 @@ struct ScanCommandTests {
         #expect(try Janitor.run(["scan", "--output", "/dev/null"], in: scratch.path).status == 0)
         // Two more orphans appear before the next audit.
         for name in ["late-1.pdf", "late-2.pdf"] {
-            FileManager.default.createFile(atPath: scratch.path + "/out/media/receipts/\(name)", contents: Data(count: 100), attributes: [.modificationDate: Date(timeIntervalSince1970: 1_700_000_000)])
+            _ = FileManager.default.createFile(atPath: scratch.path + "/out/media/receipts/\(name)", contents: Data(count: 100), attributes: [.modificationDate: Date(timeIntervalSince1970: 1_700_000_000)])
         }
         #expect(try Janitor.run(["scan", "--output", "/dev/null"], in: scratch.path).status == 0)
         let history = try json(try Janitor.run(["history", "--format", "json"], in: scratch.path).stdout)

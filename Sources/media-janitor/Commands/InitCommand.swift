@@ -130,7 +130,7 @@ struct InitCommand: AsyncParsableCommand {
     /// Why no file was written, what was inspected, and what to try.
     static func nothingFound(_ starter: StarterConfig, location: DatabaseLocation, mediaRoot: String, sampleSize: Int, files: Int) -> String {
         let inspected = "inspected \(StarterConfig.count(starter.tables, "table")) and \(StarterConfig.count(starter.textColumns, "text column"))"
-        let against = "(up to \(StarterConfig.grouped(sampleSize)) values each) against \(StarterConfig.count(files, "entry", plural: "entries")) under '\(mediaRoot)'"
+        let against = "(up to \(sampleSize.grouped) values each) against \(StarterConfig.count(files, "entry", plural: "entries")) under '\(mediaRoot)'"
         var message = "no column of \(location) looks like it holds media paths, so no file was written: \(inspected) \(against). "
         message += "A media column holds paths relative to the media root, such as 'avatars/a.jpg', of files that exist there; "
         message += "check that --media-root is the directory those paths start from and that --database is the app's database"

@@ -187,9 +187,9 @@ enum Progress {
 extension Progress.Meter {
     /// `scanning: 412,305 of ~500,000 files, 38.2 GiB · 61,200 files/s · ETA 1s`
     func text(now: ContinuousClock.Instant) -> String {
-        var text = "\(label): \(Self.grouped(count))"
+        var text = "\(label): \(count.grouped)"
         // An estimate that was passed is no use any more.
-        if let total, !finished, count <= total { text += " of \(estimated ? "~" : "")\(Self.grouped(total))" }
+        if let total, !finished, count <= total { text += " of \(estimated ? "~" : "")\(total.grouped)" }
         text += " \(unit)"
         if showsBytes { text += ", \(humanSize(bytes))" }
         if finished { return text + " · done" }
@@ -197,21 +197,10 @@ extension Progress.Meter {
         // Too early for a rate that means anything.
         if count > 0, elapsed >= 0.25 {
             let rate = Double(count) / elapsed
-            text += " · \(Self.grouped(Int(rate))) \(unit)/s"
+            text += " · \(Int(rate).grouped) \(unit)/s"
             if let total, count < total { text += " · ETA \(Self.duration(Double(total - count) / rate))" }
         }
         if let stage, stages.indices.contains(stage) { text += " · \(stages[stage])" }
-        return text
-    }
-
-    /// `1,204,332`
-    static func grouped(_ number: Int) -> String {
-        let digits = Array(String(number.magnitude))
-        var text = number < 0 ? "-" : ""
-        for (index, digit) in digits.enumerated() {
-            if index > 0, (digits.count - index) % 3 == 0 { text.append(",") }
-            text.append(digit)
-        }
         return text
     }
 
