@@ -29,16 +29,27 @@ struct FleetTests {
 
         let janitors = try (0..<3).map { _ in try ServeProcess(in: app.path) }
         defer { for janitor in janitors where janitor.process.isRunning { _ = janitor.terminate() } }
-        // Midway: SIGKILL the second janitor, whatever it is doing.
+        // Midway: SIGKILL the second janitor while it holds claims. Between two rounds it holds
+        // none, so it is stopped first and killed only when the store shows claims of its own
+        // (a round claims up to 20 batches); otherwise it runs on and is looked at again.
         let midway = try await ServeProcess.eventually(120) { try count("SELECT count(*) FROM janitor_queue_item WHERE state = 'done'") >= Self.files / 4 }
         #expect(midway)
         let victim = janitors[1]
         let pid = victim.process.processIdentifier
+        var orphaned = 0
+        let caughtHolding = try await ServeProcess.eventually(60) {
+            kill(pid, SIGSTOP)
+            guard await Self.isStopped(pid) else { return false }
+            orphaned = try count("SELECT count(*) FROM janitor_queue_item WHERE state = 'running' AND claimed_by LIKE '%:\(pid)/%'")
+            if orphaned > 0 { return true }
+            kill(pid, SIGCONT)
+            return false
+        }
+        #expect(caughtHolding, "the second janitor was never seen holding a claim")
         kill(pid, SIGKILL)
         victim.process.waitUntilExit()
         #expect(victim.process.terminationReason == .uncaughtSignal)
-        // It died holding claims (a round claims up to 20 batches): those wait out the lease.
-        let orphaned = try count("SELECT count(*) FROM janitor_queue_item WHERE state = 'running' AND claimed_by LIKE '%:\(pid)/%'")
+        // It died holding claims: those wait out the lease, then the survivors finish them.
         #expect(orphaned > 0)
 
         let drained = try await ServeProcess.eventually(300) { try count("SELECT count(*) FROM janitor_queue_item WHERE state = 'done'") == Self.files }
@@ -64,5 +75,19 @@ struct FleetTests {
         }
         // The three janitors shared the work: the survivors finished the victim's claims.
         #expect(try count("SELECT count(DISTINCT claimed_by) FROM janitor_queue_item") >= 2)
+    }
+
+    /// Whether the process has stopped (state `T` in /proc), waiting up to a second for a
+    /// SIGSTOP to take effect.
+    static func isStopped(_ pid: pid_t) async -> Bool {
+        for _ in 0..<100 {
+            if let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+               let end = stat.lastIndex(of: ")"),
+               stat[stat.index(after: end)...].split(separator: " ").first == "T" {
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 }
