@@ -29,23 +29,29 @@ struct FleetTests {
 
         let janitors = try (0..<3).map { _ in try ServeProcess(in: app.path) }
         defer { for janitor in janitors where janitor.process.isRunning { _ = janitor.terminate() } }
-        // Midway: SIGKILL the second janitor while it holds claims. Between two rounds it holds
-        // none, so it is stopped first and killed only when the store shows claims of its own
-        // (a round claims up to 20 batches); otherwise it runs on and is looked at again.
+        // Midway: SIGKILL the second janitor while it holds claims (a round claims up to 20
+        // batches). Between two rounds it holds none, so once the store shows claims of its own
+        // it is stopped, and killed if it still holds them; otherwise it runs on.
         let midway = try await ServeProcess.eventually(120) { try count("SELECT count(*) FROM janitor_queue_item WHERE state = 'done'") >= Self.files / 4 }
         #expect(midway)
         let victim = janitors[1]
         let pid = victim.process.processIdentifier
+        let held = "SELECT count(*) FROM janitor_queue_item WHERE state = 'running' AND claimed_by LIKE '%:\(pid)/%'"
         var orphaned = 0
         let caughtHolding = try await ServeProcess.eventually(60) {
+            guard try count(held) > 0 else { return false }
             kill(pid, SIGSTOP)
-            guard await Self.isStopped(pid) else { return false }
-            orphaned = try count("SELECT count(*) FROM janitor_queue_item WHERE state = 'running' AND claimed_by LIKE '%:\(pid)/%'")
+            guard await Self.isStopped(pid) else {
+                kill(pid, SIGCONT)
+                return false
+            }
+            orphaned = try count(held)
             if orphaned > 0 { return true }
             kill(pid, SIGCONT)
             return false
         }
-        #expect(caughtHolding, "the second janitor was never seen holding a claim")
+        let holders = try store.rows("SELECT DISTINCT claimed_by FROM janitor_queue_item WHERE state = 'running'").map { try $0.decode(String.self) }
+        #expect(caughtHolding, "the second janitor (pid \(pid)) was never seen holding a claim; holders now \(holders); its log: \(victim.stderr)")
         kill(pid, SIGKILL)
         victim.process.waitUntilExit()
         #expect(victim.process.terminationReason == .uncaughtSignal)
