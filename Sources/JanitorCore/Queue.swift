@@ -38,7 +38,8 @@ public struct QueueItem: Sendable, Hashable {
     public var lastError: String?
     /// Its state.
     public var state: QueueState
-    /// How far a running item got: `claimed`, `moving`, `unlinking`.
+    /// How far a running item got: `claimed`, `moving`, `setting-aside` (`unlinking` from
+    /// earlier versions, which unlinked at once).
     public var stage: String?
     /// What happened, once done (`quarantined`, `removed`, `kept: ...`).
     public var outcome: String?

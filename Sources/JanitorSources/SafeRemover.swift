@@ -110,6 +110,52 @@ public struct SafeRemover: Sendable {
         return true
     }
 
+    /// The name a file is set aside under, in its own directory, while the janitor removes it
+    /// with quarantine off: hidden, and the queue item's id keeps it unique.
+    public static func asideName(forItem id: Int64) -> String { ".media-janitor-\(id).removing" }
+
+    /// Renames a file to `aside` (a name in its own directory) after checking that it is still
+    /// the file `expected` identifies: to the app the file is gone, yet a rename on one
+    /// directory can still be undone. Returns false when the file was already gone.
+    public func setAside(_ path: String, expected: Identity, as aside: String) throws(RemovalError) -> Bool {
+        let (parentFD, name) = try openParent(path, create: false)
+        guard let parent = parentFD else { return false }
+        defer { close(parent) }
+        guard let identity = try lstatRegular(parent, name, path) else { return false }
+        guard identity.isSameFile(as: expected) else {
+            throw .refused("'\(path)' was replaced by another file since it was queued")
+        }
+        guard renameat(parent, name, parent, aside) == 0 else { throw .failed(operation: "rename aside before unlinking", errno: errno) }
+        return true
+    }
+
+    /// Puts a file set aside back at its path; refuses to overwrite anything (link() never
+    /// replaces a name). Returns false when nothing was set aside under `aside`.
+    public func putBack(_ aside: String, to path: String) throws(RemovalError) -> Bool {
+        let (parentFD, name) = try openParent(path, create: false)
+        guard let parent = parentFD else { return false }
+        defer { close(parent) }
+        guard linkat(parent, aside, parent, name, 0) == 0 else {
+            if errno == ENOENT { return false }
+            if errno == EEXIST { throw .refused("'\(path)' exists again; the file set aside was not put back over it") }
+            throw .failed(operation: "link back the file set aside", errno: errno)
+        }
+        _ = unlinkat(parent, aside, 0)
+        return true
+    }
+
+    /// Unlinks a file set aside next to `path`. Returns false when it was not there.
+    public func discard(_ aside: String, nextTo path: String) throws(RemovalError) -> Bool {
+        let (parentFD, _) = try openParent(path, create: false)
+        guard let parent = parentFD else { return false }
+        defer { close(parent) }
+        guard unlinkat(parent, aside, 0) == 0 else {
+            if errno == ENOENT { return false }
+            throw .failed(operation: "unlink", errno: errno)
+        }
+        return true
+    }
+
     /// Removes the emptied directories above a removed file, deepest first, stopping at the
     /// first that is not empty and never removing the media root or a directory in `keep`.
     public func removeEmptyParents(of path: String, keep: Set<String>) {

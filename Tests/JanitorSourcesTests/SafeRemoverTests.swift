@@ -62,6 +62,58 @@ struct SafeRemoverTests {
         #expect(!FileManager.default.fileExists(atPath: destination))
     }
 
+    @Test("set aside is a rename in the file's own directory, refused for a replaced file; put back never overwrites")
+    func setAsideAndPutBack() throws {
+        let (tmp, remover) = setUp()
+        tmp.file("media/d/a.jpg", bytes: 321)
+        let original = try Data(contentsOf: URL(fileURLWithPath: tmp.path + "/media/d/a.jpg"))
+        let identity = try #require(try remover.inspect("d/a.jpg"))
+        let aside = SafeRemover.asideName(forItem: 42)
+        #expect(aside == ".media-janitor-42.removing")
+        #expect(try remover.setAside("d/a.jpg", expected: identity, as: aside))
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/media/d/a.jpg"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.path + "/media/d/" + aside)) == original)
+        #expect(try remover.setAside("d/a.jpg", expected: identity, as: aside) == false, "gone: nothing to set aside")
+
+        // A new file took the name: the one set aside does not go back over it.
+        tmp.file("media/d/a.jpg", bytes: 7)
+        #expect(throws: SafeRemover.RemovalError.refused("'d/a.jpg' exists again; the file set aside was not put back over it")) {
+            try remover.putBack(aside, to: "d/a.jpg")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.path + "/media/d/a.jpg")).count == 7)
+        try FileManager.default.removeItem(atPath: tmp.path + "/media/d/a.jpg")
+        #expect(try remover.putBack(aside, to: "d/a.jpg"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.path + "/media/d/a.jpg")) == original)
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/media/d/" + aside))
+        #expect(try remover.putBack(aside, to: "d/a.jpg") == false, "nothing set aside any more")
+
+        // Replaced between the look and the rename: refused, the new file stays where it is.
+        tmp.file("media/d/.upload", bytes: 9)
+        #expect(rename(tmp.path + "/media/d/.upload", tmp.path + "/media/d/a.jpg") == 0)
+        #expect(throws: SafeRemover.RemovalError.refused("'d/a.jpg' was replaced by another file since it was queued")) {
+            try remover.setAside("d/a.jpg", expected: identity, as: aside)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: tmp.path + "/media/d/a.jpg")).count == 9)
+        #expect(!FileManager.default.fileExists(atPath: tmp.path + "/media/d/" + aside))
+    }
+
+    @Test("discard unlinks only the file set aside, and says when there was none")
+    func discard() throws {
+        let (tmp, remover) = setUp()
+        tmp.file("media/d/a.jpg", bytes: 5)
+        tmp.file("media/d/b.jpg", bytes: 5)
+        let identity = try #require(try remover.inspect("d/a.jpg"))
+        let aside = SafeRemover.asideName(forItem: 7)
+        #expect(try remover.setAside("d/a.jpg", expected: identity, as: aside))
+        #expect(try remover.discard(aside, nextTo: "d/a.jpg"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.path + "/media/d") == ["b.jpg"])
+        #expect(try remover.discard(aside, nextTo: "d/a.jpg") == false)
+        #expect(try remover.discard(aside, nextTo: "gone/a.jpg") == false)
+        tmp.symlink("media/link", to: tmp.path + "/media/d")
+        #expect(throws: SafeRemover.RemovalError.self) { try remover.discard("b.jpg", nextTo: "link/a.jpg") }
+        #expect(FileManager.default.fileExists(atPath: tmp.path + "/media/d/b.jpg"))
+    }
+
     @Test("across file systems a quarantine copies, syncs and unlinks; restore copies back byte-identical",
           .enabled(if: Self.otherFileSystem != nil, "needs a tmpfs at /dev/shm on another device"))
     func acrossFileSystems() throws {

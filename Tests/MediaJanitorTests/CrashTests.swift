@@ -35,6 +35,7 @@ struct CrashTests {
             }
         } else {
             #expect(app.quarantined().isEmpty, sourceLocation: sourceLocation)
+            #expect(app.setAside().isEmpty, sourceLocation: sourceLocation)
         }
     }
 
@@ -50,7 +51,9 @@ struct CrashTests {
         try verify(app, contents, quarantined: true)
     }
 
-    @Test("SIGKILL while unlinking (quarantine off): the next run finishes every item exactly once", arguments: ["acting:4", "acted:4", "done:4"])
+    @Test("SIGKILL while unlinking (quarantine off): the next run finishes every item exactly once", arguments: [
+        "acting:4", "acted:4", "done:4", "verify:1", "settled:1", "settled:12",
+    ])
     func killedUnlinking(point: String) throws {
         let (app, contents) = try queuedApp(quarantine: "0")
         let crashed = try app.run(["queue", "run"], environment: ["MEDIA_JANITOR_CRASH_AT": point])

@@ -59,6 +59,34 @@ struct FaultTests {
         #expect(try app.queueStats()["total_pending"] as? Int == 1)
     }
 
+    @Test("media root made read-only while files are set aside (quarantine 0): exit 3, the retry puts them back first and removes them", .enabled(if: Mounts.allowed))
+    func readOnlyWhileSetAside() throws {
+        let (app, contents) = try queuedApp(quarantine: "0")
+        let run = try app.run(["queue", "run", "--backoff", "0s"], pausingAt: "verify:1") { try Mounts.bindReadOnly(app.media) }
+        defer { Mounts.unmount(app.media) }
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("0 quarantined, 0 removed, 0 B freed, 3 failed, will retry"), "\(run.stdout)")
+        #expect(run.stderr.contains("'forum/t1/f1.jpg' could be neither removed nor put back: unlink failed: Read-only file system; it is set aside as '.media-janitor-1.removing' in its directory until the item is retried"), "\(run.stderr)")
+        #expect(run.stderr.contains("error: 3 items could not be removed (first: 'forum/t1/f1.jpg': unlink failed: Read-only file system); the file system is mounted read-only"), "\(run.stderr)")
+        // Nothing is lost: each file is set aside in its own directory, under its item's id.
+        #expect(app.setAside().count == contents.count, "\(app.setAside())")
+        for path in contents.keys { #expect(!app.exists(path)) }
+        #expect(try app.queueStats()["total_pending"] as? Int == contents.count)
+
+        // One of them is referenced again meanwhile; writable again, the retry puts every file
+        // back before anything else, keeps the referenced one and removes the others.
+        Mounts.unmount(app.media)
+        let kept = try #require(contents.keys.sorted().first)
+        try app.sql("INSERT INTO forum_post (id, image) VALUES (99, '\(kept)')")
+        let resumed = try app.run(["queue", "run"])
+        #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.hasPrefix("0 quarantined, 2 removed"), "\(resumed.stdout)")
+        #expect(try String(contentsOfFile: app.media + "/" + kept, encoding: .utf8) == contents[kept])
+        for path in contents.keys where path != kept { #expect(!app.exists(path)) }
+        #expect(app.setAside().isEmpty, "\(app.setAside())")
+        #expect(try app.queueStats()["total_pending"] as? Int == 0)
+    }
+
     @Test("quarantine on a full file system: the files that fit are quarantined, the run stops, exit 3, the rest stay queued", .enabled(if: Mounts.allowed))
     func fullQuarantine() throws {
         let (app, contents) = try queuedApp(count: 6, bytes: 12_000)
@@ -218,22 +246,59 @@ struct ReuploadRaceTests {
         #expect(try String(contentsOfFile: app.media + "/forum/b.jpg", encoding: .utf8) == "unrelated\n")
     }
 
-    @Test("with quarantine 0, a file re-uploaded after the janitor looked at it is never unlinked", arguments: ["acting:1", "acted:1", "done:1"])
+    @Test("with quarantine 0, re-uploaded and referenced again at any point of the removal: the new file stays", arguments: [
+        "claimed:1", "acting:1", "acted:1", "done:1", "verify:1",
+    ])
     func reuploadedWithoutQuarantine(point: String) throws {
         let app = try ForumApp(quarantine: "0")
         try app.queueDeleted([("forum/a.jpg", "first upload\n")])
         let run = try app.run(["queue", "run"], pausingAt: point) { try reupload(app) }
         #expect(run.status == 0, "\(point): \(run.stdout)\(run.stderr)")
-        #expect(try String(contentsOfFile: app.media + "/forum/a.jpg", encoding: .utf8) == "second upload\n", "\(point)")
-        if point == "acting:1" {
-            // Replaced between the recorded look and the unlink: refused, the new file kept.
+        #expect(try String(contentsOfFile: app.media + "/forum/a.jpg", encoding: .utf8) == "second upload\n", "\(point): \(run.stdout)\(run.stderr)")
+        switch point {
+        case "claimed:1":
+            // The new file was looked at and taken for the old one: set aside, not unlinked, and
+            // put back when the look at the references after the round found the new row.
+            #expect(run.stdout.hasPrefix("0 quarantined, 0 removed, 0 B freed, 1 kept (referenced again)"), "\(run.stdout)")
+            let items = try #require(try json(try app.ok(["queue", "list", "--state", "done", "--format", "json"]))["items"] as? [[String: Any]])
+            #expect(items.map { $0["outcome"] as? String } == ["kept: referenced again by forum_post.image key 7 while being removed"], "\(items)")
+        case "acting:1":
+            // Replaced between the recorded look and the rename: refused, the new file kept.
             #expect(run.stdout.contains("1 refused by safety rules"), "\(run.stdout)")
-        } else {
-            // The first upload was unlinked before the new one took its name.
+        default:
+            // The first upload was set aside before the new one took its name: it is unlinked,
+            // the new file is not touched.
             #expect(run.stdout.hasPrefix("0 quarantined, 1 removed"), "\(run.stdout)")
         }
         #expect(try app.queueStats()["total_pending"] as? Int == 0)
         #expect(app.quarantined().isEmpty)
+        #expect(app.setAside().isEmpty)
+    }
+
+    @Test("app database gone before the look after the removals: exit 3, quarantined files stay restorable, files set aside go back and stay queued", arguments: [
+        ("7d", AppBackend.sqlite), ("0", .sqlite), ("0", .postgres),
+    ])
+    func databaseGoneBeforeTheLook(quarantine: String, backend: AppBackend) throws {
+        let app = try ForumApp(quarantine: quarantine, backend: backend)
+        let contents = try app.queueDeleted([("forum/a.jpg", "first\n"), ("forum/t/b.jpg", "second\n")])
+        let run = try app.run(["queue", "run"], pausingAt: "verify:1") { try app.db.vanish(directory: app.path) }
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("cannot check whether the files just removed were referenced again"), "\(run.stderr)")
+        #expect(run.stderr.contains("error: cannot read the app database '"), "\(run.stderr)")
+        #expect(app.setAside().isEmpty)
+        let stats = try app.queueStats()
+        if quarantine == "0" {
+            for (path, content) in contents {
+                #expect(try String(contentsOfFile: app.media + "/" + path, encoding: .utf8) == content)
+            }
+            #expect(stats["total_pending"] as? Int == 2, "\(stats)")
+            #expect(stats["done"] as? Int == 0, "\(stats)")
+        } else {
+            #expect(app.quarantined().count == 2)
+            #expect(stats["done"] as? Int == 2, "\(stats)")
+            let removals = try #require(try json(try app.ok(["quarantine", "list", "--format", "json"]))["removals"] as? [[String: Any]])
+            #expect(Set(removals.compactMap { $0["path"] as? String }) == Set(contents.keys))
+        }
     }
 
     @Test("a file moved in one round and referenced again is brought back by the next round's look at the references")

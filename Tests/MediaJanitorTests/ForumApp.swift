@@ -60,10 +60,6 @@ final class ForumApp: AppFixture {
         return full
     }
 
-
-
-
-
     /// Writes the files and queues each for removal with a `delete` event of forum post N (N
     /// from 1, in order), as the app's deletion of the posts would; returns path -> content.
     @discardableResult
@@ -76,6 +72,13 @@ final class ForumApp: AppFixture {
         scratch.write("events.ndjson", events)
         try ok(["events", "events.ndjson"])
         return Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.content) })
+    }
+
+    /// Files the janitor set aside in the media tree (quarantine off) and left there, relative
+    /// to the media root.
+    func setAside() -> [String] {
+        let names = FileManager.default.enumerator(atPath: media)?.compactMap { $0 as? String } ?? []
+        return names.filter { $0.split(separator: "/").last?.hasPrefix(".media-janitor-") == true }.sorted()
     }
 
     /// Files under the quarantine directory, relative to it.

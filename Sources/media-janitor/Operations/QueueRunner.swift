@@ -11,9 +11,11 @@ import Glibc
 /// unsafe paths, quarantines or unlinks, records every removal, and recovers items a crash
 /// left half-done (DESIGN 6.2 and 6.5).
 ///
-/// Each item goes `claimed` -> `moving`/`unlinking` (the file's identity and destination are
-/// recorded first) -> act -> `done` with its removal record, so after a crash at any point
-/// the recorded identity says whether the act happened.
+/// Each item goes `claimed` -> `moving`/`setting-aside` (the file's identity and destination
+/// are recorded first) -> act -> `done` with its removal record, so after a crash at any point
+/// the recorded identity says whether the act happened. With quarantine off, a file is renamed
+/// aside in its own directory and unlinked only after the references were looked at once more,
+/// so a file the app wrote again meanwhile can still be put back.
 struct QueueRunner {
     let config: JanitorConfig
     let store: any StateStore
@@ -121,7 +123,7 @@ struct QueueRunner {
             try recover(&summary)
             // Counted after the recovery, which may give interrupted items back to the queue.
             let removing = showingProgress ? Progress.removing(store, now: now()) : nil
-            // Files moved into the quarantine whose references were not looked at since.
+            // Files moved into the quarantine or set aside whose references were not looked at since.
             var unverified: [Moved] = []
             do {
                 rounds: while !shouldStop() {
@@ -135,7 +137,7 @@ struct QueueRunner {
                     if !unverified.isEmpty { faultPoint?.check("verify", 1) }
                     let holders = try database.rowsHolding(
                         round.map(\.path) + unverified.map(\.item.path), columns: columns, mediaRoot: config.mediaRoot)
-                    bringBack(unverified, holders: holders, &summary)
+                    try settle(unverified, holders: holders, &summary, now: now())
                     unverified = []
                     for start in stride(from: 0, to: round.count, by: batchSize) {
                         if start > 0 && (shouldStop() || summary.halted) {
@@ -150,10 +152,10 @@ struct QueueRunner {
                     if summary.halted { break }
                 }
             } catch {
-                lookAgain(at: unverified, &summary)
+                try? lookAgain(at: unverified, &summary, now: now())
                 throw error
             }
-            lookAgain(at: unverified, &summary)
+            try lookAgain(at: unverified, &summary, now: now())
         } catch let error as StoreError {
             throw .runtime(error.description)
         } catch let error as SourceError {
@@ -166,10 +168,11 @@ struct QueueRunner {
         return summary
     }
 
-    /// A file this run moved into the quarantine.
+    /// A file this run moved into the quarantine, or set aside to be unlinked.
     private struct Moved {
         var item: QueueItem
-        var destination: String
+        /// The quarantine path; nil for a file set aside next to itself (quarantine off).
+        var destination: String?
         var bytes: Int64
     }
 
@@ -182,6 +185,15 @@ struct QueueRunner {
         for item in batch {
             ordinal += 1
             faultPoint?.check("claimed", ordinal)
+            if item.attempts > 0 {
+                // A failed attempt may have left the file set aside: it goes back first, referenced or not.
+                do throws(SafeRemover.RemovalError) {
+                    _ = try putBack(item)
+                } catch {
+                    settled.append(transition(for: error, item, &summary))
+                    continue
+                }
+            }
             if let first = holders[item.path]?.first {
                 settled.append(.finish(item, outcome: "kept: still referenced by \(first.table).\(first.column) key \(first.key)", removedBytes: nil, quarantinePath: nil))
                 summary.kept += 1
@@ -204,7 +216,7 @@ struct QueueRunner {
         // Recorded before any file is touched, so a crash mid-batch can be resolved.
         let recorded = try store.apply(settled + planned.map { plan in
             .acting(
-                id: plan.item.id, stage: plan.destination == nil ? "unlinking" : "moving", device: plan.identity.device,
+                id: plan.item.id, stage: plan.destination == nil ? "setting-aside" : "moving", device: plan.identity.device,
                 inode: plan.identity.inode, changeTime: plan.identity.changeTime, bytes: plan.identity.bytes, quarantinePath: plan.destination)
         }, maxAttempts: maxAttempts, backoff: backoff, now: now)
         // An item whose intent was not recorded is no longer this janitor's (with a shared
@@ -224,26 +236,38 @@ struct QueueRunner {
                 if let destination = plan.destination {
                     acted = try remover.quarantine(plan.item.path, expected: plan.identity, to: destination)
                 } else {
-                    acted = try remover.unlink(plan.item.path, expected: plan.identity)
+                    acted = try remover.setAside(plan.item.path, expected: plan.identity, as: SafeRemover.asideName(forItem: plan.item.id))
                 }
                 faultPoint?.check("acted", plan.ordinal)
+                if acted { moved.append(Moved(item: plan.item, destination: plan.destination, bytes: plan.identity.bytes)) }
+                // A file set aside is unlinked, and its item finished, after the next look at the references.
+                if acted && plan.destination == nil { continue }
                 outcomes.append(completion(plan.item, acted: acted, bytes: plan.identity.bytes, destination: plan.destination, summary: &summary))
                 if acted { emptied.append(plan.item.path) }
-                if acted, let destination = plan.destination { moved.append(Moved(item: plan.item, destination: destination, bytes: plan.identity.bytes)) }
             } catch {
                 outcomes.append(transition(for: error, plan.item, &summary))
                 summary.halted = Self.haltsRun(error)
             }
         }
+        try record(outcomes, &summary, now: now)
+        for plan in planned { faultPoint?.check("done", plan.ordinal) }
+        removeEmptyParents(of: emptied)
+    }
+
+    /// Commits outcomes, correcting `failed` to `dead` where the store says `max_attempts` was reached.
+    private func record(_ outcomes: [QueueTransition], _ summary: inout Summary, now: Date) throws {
         let states = try store.apply(outcomes, maxAttempts: maxAttempts, backoff: backoff, now: now)
         for state in states where state == .dead {
             summary.dead += 1
             summary.failed -= 1
         }
-        for plan in planned { faultPoint?.check("done", plan.ordinal) }
-        // Once per directory: the deepest file stands for its directory.
+    }
+
+    /// Removes the directories the removals emptied, once per directory: the deepest file stands
+    /// for its directory.
+    private func removeEmptyParents(of removed: [String]) {
         var seen = Set<String>()
-        for path in emptied where seen.insert(FilePath.directory(of: path)).inserted {
+        for path in removed where seen.insert(FilePath.directory(of: path)).inserted {
             remover.removeEmptyParents(of: path, keep: protectedDirectories)
         }
     }
@@ -273,51 +297,123 @@ struct QueueRunner {
         }
     }
 
-    /// Brings back the quarantined files the app referenced again while they were being
-    /// removed: a re-upload under the same name, written before this run looked at the file and
-    /// saved after it read the references. One more look at the references per round (not
-    /// per file) closes that window; with quarantine off an unlinked file cannot come back, and
-    /// the window is the time between the round's look at the references and the unlink.
+    /// Settles the files moved or set aside since the references were last looked at, now that
+    /// they were looked at again: a re-upload under the same name, written before this run
+    /// looked at the file and saved after it read the references, is referenced again. One more
+    /// look per round (not per file) closes that window, quarantine on or off.
     ///
-    /// The look is the next round's pass over the references (`bringBack`), or a pass of its own
-    /// when the run ends (`lookAgain`).
-    private func lookAgain(at moved: [Moved], _ summary: inout Summary) {
+    /// The look is the next round's pass over the references, or a pass of its own when the run
+    /// ends (`lookAgain`).
+    private func lookAgain(at moved: [Moved], _ summary: inout Summary, now: Date) throws {
         guard !moved.isEmpty else { return }
         faultPoint?.check("verify", 1)
+        let holders: [String: [RowReference]]
         do {
-            let holders = try database.rowsHolding(moved.map(\.item.path), columns: columns, mediaRoot: config.mediaRoot)
-            bringBack(moved, holders: holders, &summary)
+            holders = try database.rowsHolding(moved.map(\.item.path), columns: columns, mediaRoot: config.mediaRoot)
         } catch {
-            Log.logger.error("cannot check whether the quarantined files were referenced again: \(error); see 'media-janitor quarantine list'")
+            // Nothing is unlinked unseen: the run ends with the database's error (exit 3).
+            Log.logger.error("cannot check whether the files just removed were referenced again; the quarantined ones stay restorable (see 'media-janitor quarantine list'), the ones set aside are put back and stay queued")
+            try settle(moved, holders: nil, &summary, now: now)
+            throw error
+        }
+        try settle(moved, holders: holders, &summary, now: now)
+    }
+
+    /// A quarantined file referenced again is brought back. A file set aside is put back when
+    /// it is referenced again, or when the look failed (`holders` nil) and its item goes back
+    /// to the queue; otherwise it is unlinked. Its item is finished only then, in one commit.
+    private func settle(_ moved: [Moved], holders: [String: [RowReference]]?, _ summary: inout Summary, now: Date) throws {
+        var outcomes: [QueueTransition] = []
+        var emptied: [String] = []
+        for (index, file) in moved.enumerated() {
+            let holder = holders?[file.item.path]?.first
+            if let destination = file.destination {
+                if let holder { bringBack(file, from: destination, heldBy: holder, &summary) }
+                continue
+            }
+            let outcome = settleAside(file, heldBy: holder, looked: holders != nil, &summary)
+            outcomes.append(outcome)
+            if case .finish(_, "removed", _, _) = outcome { emptied.append(file.item.path) }
+            faultPoint?.check("settled", index + 1)
+        }
+        guard !outcomes.isEmpty else { return }
+        try record(outcomes, &summary, now: now)
+        removeEmptyParents(of: emptied)
+    }
+
+    /// Puts back or unlinks one file set aside. When the look at the references failed
+    /// (`looked` false) it is put back and its item released. When it can be neither unlinked
+    /// nor put back, the item fails: it stays set aside, and the retry puts it back first.
+    private func settleAside(_ file: Moved, heldBy holder: RowReference?, looked: Bool, _ summary: inout Summary) -> QueueTransition {
+        let aside = SafeRemover.asideName(forItem: file.item.id), path = file.item.path
+        do throws(SafeRemover.RemovalError) {
+            if holder != nil || !looked {
+                switch try putBack(file.item) {
+                case .putBack:
+                    guard let holder else { return .release(id: file.item.id) }
+                    Log.logger.notice("'\(path)' was referenced again by \(holder.table).\(holder.column) key \(holder.key) while being removed; put back")
+                    summary.kept += 1
+                    summary.restored += 1
+                    return .finish(file.item, outcome: "kept: referenced again by \(holder.table).\(holder.column) key \(holder.key) while being removed", removedBytes: nil, quarantinePath: nil)
+                case .superseded(let unlinked):
+                    Log.logger.warning("a new file took the name '\(path)' while it was being removed; the file set aside was unlinked, the new one kept")
+                    return completion(file.item, acted: unlinked, bytes: file.bytes, destination: nil, summary: &summary)
+                case .nothingAside:
+                    break
+                }
+            }
+            let unlinked = try remover.discard(aside, nextTo: path)
+            return completion(file.item, acted: unlinked, bytes: file.bytes, destination: nil, summary: &summary)
+        } catch {
+            if (try? remover.putBack(aside, to: path)) == nil {
+                Log.logger.error("'\(path)' could be neither removed nor put back: \(error); it is set aside as '\(aside)' in its directory until the item is retried")
+            }
+            return transition(for: error, file.item, &summary)
         }
     }
 
-    private func bringBack(_ moved: [Moved], holders: [String: [RowReference]], _ summary: inout Summary) {
-        for file in moved {
-            guard let holder = holders[file.item.path]?.first else { continue }
-            do throws(SafeRemover.RemovalError) {
-                try remover.restore(from: file.destination, to: file.item.path)
-            } catch {
-                // Something is at the path again: the app wrote a new file there, and that
-                // file is the one referenced. The quarantined one stays restorable.
-                Log.logger.warning("'\(file.item.path)' is referenced again by \(holder.table).\(holder.column) key \(holder.key) and was not brought back: \(error)")
-                continue
+    /// What putting back a file set aside did.
+    private enum PutBack {
+        case putBack
+        /// A new file took the name meanwhile and was kept; the one set aside, no row's any
+        /// more, was unlinked (false: it was not there either).
+        case superseded(unlinked: Bool)
+        case nothingAside
+    }
+
+    /// Puts the file set aside for an item back at its path, never over a new file there.
+    private func putBack(_ item: QueueItem) throws(SafeRemover.RemovalError) -> PutBack {
+        let aside = SafeRemover.asideName(forItem: item.id)
+        do throws(SafeRemover.RemovalError) {
+            return try remover.putBack(aside, to: item.path) ? .putBack : .nothingAside
+        } catch .refused {
+            return .superseded(unlinked: try remover.discard(aside, nextTo: item.path))
+        }
+    }
+
+    private func bringBack(_ file: Moved, from destination: String, heldBy holder: RowReference, _ summary: inout Summary) {
+        do throws(SafeRemover.RemovalError) {
+            try remover.restore(from: destination, to: file.item.path)
+        } catch {
+            // Something is at the path again: the app wrote a new file there, and that
+            // file is the one referenced. The quarantined one stays restorable.
+            Log.logger.warning("'\(file.item.path)' is referenced again by \(holder.table).\(holder.column) key \(holder.key) and was not brought back: \(error)")
+            return
+        }
+        Log.logger.notice("'\(file.item.path)' was referenced again by \(holder.table).\(holder.column) key \(holder.key) while being removed; brought back from the quarantine")
+        summary.quarantined -= 1
+        summary.bytes -= file.bytes
+        summary.kept += 1
+        summary.restored += 1
+        summary.finishedIds.remove(file.item.id)
+        do {
+            if let record = try store.restorable(id: nil, path: file.item.path, since: nil).first(where: { $0.quarantinePath == destination }) {
+                try store.markRestored(record.id, now: Date())
             }
-            Log.logger.notice("'\(file.item.path)' was referenced again by \(holder.table).\(holder.column) key \(holder.key) while being removed; brought back from the quarantine")
-            summary.quarantined -= 1
-            summary.bytes -= file.bytes
-            summary.kept += 1
-            summary.restored += 1
-            summary.finishedIds.remove(file.item.id)
-            do {
-                if let record = try store.restorable(id: nil, path: file.item.path, since: nil).first(where: { $0.quarantinePath == file.destination }) {
-                    try store.markRestored(record.id, now: Date())
-                }
-            } catch {
-                // The file is back; only the manifest still lists it, and a purge skips a
-                // quarantine path that no longer exists.
-                Log.logger.error("'\(file.item.path)' was brought back, but the state store could not record it: \(error)")
-            }
+        } catch {
+            // The file is back; only the manifest still lists it, and a purge skips a
+            // quarantine path that no longer exists.
+            Log.logger.error("'\(file.item.path)' was brought back, but the state store could not record it: \(error)")
         }
     }
 
@@ -333,6 +429,21 @@ struct QueueRunner {
         ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
     }
 
+    /// Resolves an item a crash left set aside: the file goes back to its path and the item to
+    /// the queue, to be looked at again with the references. Nil when nothing was set aside (the
+    /// recorded identity then tells, as for an unlink); a `fail` when it cannot be put back.
+    private func recoverAside(_ item: QueueItem, bytes: Int64, _ summary: inout Summary) -> QueueTransition? {
+        do throws(SafeRemover.RemovalError) {
+            switch try putBack(item) {
+            case .putBack: return .release(id: item.id)
+            case .superseded(let unlinked): return completion(item, acted: unlinked, bytes: bytes, destination: nil, summary: &summary)
+            case .nothingAside: return nil
+            }
+        } catch {
+            return transition(for: error, item, &summary)
+        }
+    }
+
     /// Resolves items a crash left `running`, from what was recorded before acting.
     private func recover(_ summary: inout Summary) throws {
         // A retention run cut short may still owe the queue its files.
@@ -340,7 +451,7 @@ struct QueueRunner {
         for interrupted in try store.interrupted() {
             let item = interrupted.item, bytes = interrupted.bytes, destination = interrupted.quarantinePath
             summary.recovered += 1
-            guard item.stage == "moving" || item.stage == "unlinking", let device = interrupted.device, let inode = interrupted.inode,
+            guard ["moving", "setting-aside", "unlinking"].contains(item.stage), let device = interrupted.device, let inode = interrupted.inode,
                 let changeTime = interrupted.changeTime
             else {
                 try store.release(item.id)  // Claimed, nothing done yet.
@@ -349,6 +460,11 @@ struct QueueRunner {
             let recorded = SafeRemover.Identity(device: device, inode: inode, bytes: bytes ?? 0, changeTime: changeTime)
             let current = (try? remover.inspect(item.path)) ?? nil
             let sameFile = current.map { $0.isSameFile(as: recorded) } ?? false
+            if item.stage == "setting-aside", let outcome = recoverAside(item, bytes: bytes ?? 0, &summary) {
+                try record([outcome], &summary, now: Date())
+                if case .finish = outcome { remover.removeEmptyParents(of: item.path, keep: protectedDirectories) }
+                continue
+            }
             if let destination {
                 var info = stat()
                 let landed = lstat(destination, &info) == 0
