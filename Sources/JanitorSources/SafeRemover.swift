@@ -71,13 +71,8 @@ public struct SafeRemover: Sendable {
     /// Moves a file into the quarantine at `destination` (absolute), after checking that it is
     /// still the file `expected` identifies. Returns false when the file was already gone.
     public func quarantine(_ path: String, expected: Identity, to destination: String) throws(RemovalError) -> Bool {
-        let (parentFD, name) = try openParent(path, create: false)
-        guard let parent = parentFD else { return false }
+        guard let (parent, name) = try openStill(path, expected) else { return false }
         defer { close(parent) }
-        guard let identity = try lstatRegular(parent, name, path) else { return false }
-        guard identity.isSameFile(as: expected) else {
-            throw .refused("'\(path)' was replaced by another file since it was queued")
-        }
         if renameat(parent, name, AT_FDCWD, destination) == 0 { return true }
         if errno == ENOENT {
             // The destination's directory does not exist yet (once per day and quarantine).
@@ -99,13 +94,8 @@ public struct SafeRemover: Sendable {
     /// Unlinks a file after checking it is still the file `expected` identifies. Returns false
     /// when the file was already gone.
     public func unlink(_ path: String, expected: Identity) throws(RemovalError) -> Bool {
-        let (parentFD, name) = try openParent(path, create: false)
-        guard let parent = parentFD else { return false }
+        guard let (parent, name) = try openStill(path, expected) else { return false }
         defer { close(parent) }
-        guard let identity = try lstatRegular(parent, name, path) else { return false }
-        guard identity.isSameFile(as: expected) else {
-            throw .refused("'\(path)' was replaced by another file since it was queued")
-        }
         guard unlinkat(parent, name, 0) == 0 else { throw .failed(operation: "unlink", errno: errno) }
         return true
     }
@@ -118,13 +108,8 @@ public struct SafeRemover: Sendable {
     /// the file `expected` identifies: to the app the file is gone, yet a rename on one
     /// directory can still be undone. Returns false when the file was already gone.
     public func setAside(_ path: String, expected: Identity, as aside: String) throws(RemovalError) -> Bool {
-        let (parentFD, name) = try openParent(path, create: false)
-        guard let parent = parentFD else { return false }
+        guard let (parent, name) = try openStill(path, expected) else { return false }
         defer { close(parent) }
-        guard let identity = try lstatRegular(parent, name, path) else { return false }
-        guard identity.isSameFile(as: expected) else {
-            throw .refused("'\(path)' was replaced by another file since it was queued")
-        }
         guard renameat(parent, name, parent, aside) == 0 else { throw .failed(operation: "rename aside before unlinking", errno: errno) }
         return true
     }
@@ -230,6 +215,29 @@ public struct SafeRemover: Sendable {
             fd = next
         }
         return (fd, name)
+    }
+
+    /// Opens the parent directory of a file that must still be the one `expected` identifies;
+    /// nil when the file is gone. The caller closes the descriptor.
+    private func openStill(_ path: String, _ expected: Identity) throws(RemovalError) -> (parent: Int32, name: String)? {
+        let (parentFD, name) = try openParent(path, create: false)
+        guard let parent = parentFD else { return nil }
+        let identity: Identity?
+        do throws(RemovalError) {
+            identity = try lstatRegular(parent, name, path)
+        } catch {
+            close(parent)
+            throw error
+        }
+        guard let identity else {
+            close(parent)
+            return nil
+        }
+        guard identity.isSameFile(as: expected) else {
+            close(parent)
+            throw .refused("'\(path)' was replaced by another file since it was queued")
+        }
+        return (parent, name)
     }
 
     private func lstatRegular(_ parent: Int32, _ name: String, _ path: String) throws(RemovalError) -> Identity? {
