@@ -7,7 +7,8 @@ import JanitorCore
 
 /// Walks the media root once: `getdents` through `readdir` and one `fstatat(AT_SYMLINK_NOFOLLOW)`
 /// per entry, relative to an open directory descriptor. Symlinks are listed with their own
-/// size and never followed; directories are opened with `O_NOFOLLOW`.
+/// size and never followed; directories are opened with `O_NOFOLLOW`. Files the janitor set
+/// aside while removing them (`SafeRemover.asideName`) are not listed.
 public struct DiskWalker: Sendable {
     /// The absolute media root.
     public let root: String
@@ -76,6 +77,8 @@ public struct DiskWalker: Sendable {
                         return 0
                     }
                     let nameBytes = UnsafeBufferPointer(start: name, count: strlen(cName))
+                    // A file the janitor set aside while removing it (quarantine off) is not listed.
+                    if name[0] == UInt8(ascii: "."), SafeRemover.isAsideName(nameBytes) { return 0 }
                     prefix.removeSubrange(base...)
                     if base > 0 { prefix.append(UInt8(ascii: "/")) }
                     prefix.append(contentsOf: nameBytes)

@@ -104,6 +104,14 @@ public struct SafeRemover: Sendable {
     /// with quarantine off: hidden, and the queue item's id keeps it unique.
     public static func asideName(forItem id: Int64) -> String { ".media-janitor-\(id).removing" }
 
+    /// Whether a file name is one `asideName` makes: such a file is in the middle of its
+    /// removal, so a walk of the tree does not list it.
+    public static func isAsideName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        let prefix = ".media-janitor-".utf8, suffix = ".removing".utf8
+        guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.reversed().starts(with: suffix.reversed()) else { return false }
+        return name[prefix.count..<(name.count - suffix.count)].allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
     /// Renames a file to `aside` (a name in its own directory) after checking that it is still
     /// the file `expected` identifies: to the app the file is gone, yet a rename on one
     /// directory can still be undone. Returns false when the file was already gone.

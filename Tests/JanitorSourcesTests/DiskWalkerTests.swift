@@ -28,6 +28,19 @@ struct DiskWalkerTests {
         #expect(total == 1247)
     }
 
+    @Test("a file the janitor set aside while removing it is not listed; names that only look alike are")
+    func asideFilesNotListed() throws {
+        let tmp = TemporaryDirectory()
+        tmp.file("media/x/" + SafeRemover.asideName(forItem: 12), bytes: 5)
+        for name in [".media-janitor-.removing", ".media-janitor-1a.removing", ".media-janitor-3.removing.jpg", "media-janitor-4.removing", ".media-janitor-5.removin"] {
+            tmp.file("media/x/" + name, bytes: 1)
+        }
+        let listing = try DiskWalker(root: tmp.path + "/media").walk()
+        #expect(Set(entries(listing).keys) == [
+            "x/.media-janitor-.removing", "x/.media-janitor-1a.removing", "x/.media-janitor-3.removing.jpg", "x/media-janitor-4.removing", "x/.media-janitor-5.removin",
+        ])
+    }
+
     @Test("symlinks are never followed: a link to a file or a directory outside the root is one entry of its own size")
     func symlinksNotFollowed() throws {
         let tmp = TemporaryDirectory()
