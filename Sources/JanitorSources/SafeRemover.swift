@@ -102,12 +102,14 @@ public struct SafeRemover: Sendable {
 
     /// The name a file is set aside under, in its own directory, while the janitor removes it
     /// with quarantine off: hidden, and the queue item's id keeps it unique.
-    public static func asideName(forItem id: Int64) -> String { ".media-janitor-\(id).removing" }
+    public static func asideName(forItem id: Int64) -> String { asidePrefix + String(id) + asideSuffix }
+
+    private static let asidePrefix = ".media-janitor-", asideSuffix = ".removing"
 
     /// Whether a file name is one `asideName` makes: such a file is in the middle of its
     /// removal, so a walk of the tree does not list it.
     public static func isAsideName(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        let prefix = ".media-janitor-".utf8, suffix = ".removing".utf8
+        let prefix = asidePrefix.utf8, suffix = asideSuffix.utf8
         guard name.count > prefix.count + suffix.count, name.starts(with: prefix), name.reversed().starts(with: suffix.reversed()) else { return false }
         return name[prefix.count..<(name.count - suffix.count)].allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
