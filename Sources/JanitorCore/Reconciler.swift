@@ -151,7 +151,9 @@ public struct Reconciler: Sendable {
         }
         for entry in sortedByPath(orphans) {
             let owner = Int(classOfEntry[Int(entry)])
-            findings.append(fileFinding(.orphan, Int(entry), listing, className: classes[owner].name, reason: nil))
+            // A name that is not UTF-8 is shown repaired; the reason says nothing may act on it.
+            let exact = listing.paths.withBytes(at: Int(entry)) { String(validating: $0, as: UTF8.self) != nil }
+            findings.append(fileFinding(.orphan, Int(entry), listing, className: classes[owner].name, reason: exact ? nil : Finding.repairedNameReason))
         }
 
         // Missing: referenced paths with no entry on disk.

@@ -67,6 +67,14 @@ public struct Finding: Sendable, Hashable {
 
     /// The text a person reads first: the path, or the raw value for `invalid`.
     public var subject: String { path ?? value ?? "" }
+
+    /// The reason given to a file whose name is not valid UTF-8. Its `path` is repaired for
+    /// display (U+FFFD in place of each bad byte), so it names some other file or none.
+    public static let repairedNameReason =
+        "its name is not valid UTF-8 (shown with U+FFFD), so the janitor cannot name it to remove it; rename it to UTF-8 or remove it by hand"
+
+    /// Whether `path` is a repaired name rather than the file's own: nothing may act on it.
+    public var pathIsRepaired: Bool { reason == Self.repairedNameReason }
 }
 
 /// Totals of one audit.

@@ -102,11 +102,14 @@ public struct TextFormatter: Sendable {
     private func findingTable(_ group: FindingGroup) -> TextTable {
         switch group.kind {
         case .orphan, .tooYoung:
-            var table = TextTable([.right, .left, .left, .left])
+            // Every too-young file is inside grace; an orphan has a reason only when nothing
+            // may act on it (a name that is not UTF-8), and then it is shown.
+            var table = TextTable([.right, .left, .left, .left, .left])
             for finding in group.shown {
                 table.append([
                     finding.bytes.map(humanSize) ?? "-", displayText(finding.subject),
                     finding.className.map(displayText) ?? "-", finding.mtime.map(ISO8601.string) ?? "",
+                    group.kind == .orphan ? finding.reason.map(displayText) ?? "" : "",
                 ])
             }
             return table

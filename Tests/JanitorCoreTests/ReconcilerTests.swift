@@ -80,6 +80,18 @@ struct ReconcilerTests {
         #expect(result.report.summary.invalid == 0)
     }
 
+    @Test("an orphan whose name is not UTF-8 is shown repaired and marked so that nothing acts on it; a name holding U+FFFD itself is not")
+    func repairedOrphanName() {
+        var world = World([profile, forum])
+        let latin1: [UInt8] = Array("forum_images/caf".utf8) + [0xE9] + Array(".jpg".utf8)
+        latin1.withUnsafeBufferPointer { world.listing.append($0, size: 10, mtime: world.old, kind: .regular) }
+        world.file("forum_images/caf\u{FFFD}-real.jpg")
+        let orphans = world.reconcile().report.findings.filter { $0.kind == .orphan }
+        #expect(orphans.map(\.subject) == ["forum_images/caf\u{FFFD}.jpg", "forum_images/caf\u{FFFD}-real.jpg"])
+        #expect(orphans.map(\.pathIsRepaired) == [true, false])
+        #expect(orphans.first?.reason == Finding.repairedNameReason)
+    }
+
     @Test("a column of another class protects a file")
     func crossClass() {
         var world = World([profile, forum])

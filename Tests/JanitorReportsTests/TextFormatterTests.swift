@@ -26,6 +26,17 @@ struct TextFormatterTests {
         }
     }
 
+    @Test("an orphan whose name is shown repaired says so on its line; other orphans carry no reason")
+    func repairedName() {
+        let report = scan(findings: [
+            Finding(kind: .orphan, path: "forum/caf\u{FFFD}.jpg", className: "forum", bytes: 2, reason: Finding.repairedNameReason),
+            Finding(kind: .orphan, path: "forum/plain.jpg", className: "forum", bytes: 1),
+        ])
+        let lines = ReportFormat.text.render(report, options: RenderOptions(color: false)).split(separator: "\n")
+        #expect(lines.first { $0.contains("caf\u{FFFD}.jpg") }?.hasSuffix(Finding.repairedNameReason) == true)
+        #expect(lines.first { $0.contains("plain.jpg") }?.hasSuffix("forum") == true)
+    }
+
     @Test("each findings kind shows at most top rows, largest first, and says how many more")
     func topFindings() {
         let text = ReportFormat.text.render(Canonical.scan, options: RenderOptions(top: 1))

@@ -86,4 +86,49 @@ struct CleanCommandTests {
         #expect(stopped.stderr.contains("error: 4096 bytes would be removed, more than safety.max_delete_bytes (1024 bytes)"))
         #expect(app.exists("forum/big.jpg"))
     }
+
+    @Test("an orphan whose name is not UTF-8 is left, exit 3 names it, and its repaired name never stands for another file", arguments: AppBackend.allCases)
+    func nameNotUTF8(backend: AppBackend) throws {
+        let app = try app(orphans: 1, backend: backend)
+        // "café.jpg" in Latin-1 ("é" is the single byte 0xE9), an orphan past grace; beside it a
+        // new upload inside grace whose name really is "caf\u{FFFD}.jpg": the Latin-1 name as
+        // repaired for display. Queuing the repaired name would remove the new upload.
+        let latin1 = Array((app.media + "/forum/caf").utf8) + [0xE9] + Array(".jpg".utf8) + [0]
+        let written = latin1.withUnsafeBufferPointer { path in
+            path.withMemoryRebound(to: CChar.self) { path -> Bool in
+                let fd = open(path.baseAddress!, O_CREAT | O_WRONLY | O_EXCL, 0o644)
+                guard fd >= 0 else { return false }
+                defer { close(fd) }
+                let past = timespec(tv_sec: 1_700_000_000, tv_nsec: 0)
+                return write(fd, "old", 3) == 3 && futimens(fd, [past, past]) == 0
+            }
+        }
+        #expect(written)
+        func latin1Exists() -> Bool { latin1.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { access($0.baseAddress!, F_OK) == 0 } } }
+        app.file("forum/caf\u{FFFD}.jpg", content: "new upload")
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: app.media + "/forum/caf\u{FFFD}.jpg")
+
+        let scan = try json(try app.run(["scan", "--format", "json"]).stdout)
+        let orphans = (scan["findings"] as? [[String: Any]])?.filter { $0["kind"] as? String == "orphan" }
+        #expect(orphans?.compactMap { $0["path"] as? String } == ["forum/caf\u{FFFD}.jpg", "forum/f1.jpg"])
+        #expect((orphans?.first?["reason"] as? String)?.contains("not valid UTF-8") == true)
+        #expect(orphans?.last?["reason"] == nil)
+
+        let message = "error: 1 orphan was left in place because its name is not valid UTF-8 (first, shown with U+FFFD: 'forum/caf\u{FFFD}.jpg'); "
+            + "the janitor cannot name such a file to remove it: rename it to UTF-8 (for example with 'convmv') or remove it by hand\n"
+        let dry = try app.run(["clean", "--dry-run", "--format", "json"])
+        #expect(dry.status == 3)
+        #expect(dry.stderr == message)
+        #expect((try json(dry.stdout)["findings"] as? [[String: Any]])?.compactMap { $0["path"] as? String } == ["forum/f1.jpg"])
+
+        let clean = try app.run(["clean"])
+        #expect(clean.status == 3)
+        #expect(clean.stderr == message)
+        #expect(clean.stdout.hasPrefix("1 quarantined, 0 removed"))
+        #expect(!app.exists("forum/f1.jpg"))
+        #expect(latin1Exists(), "left for the operator")
+        #expect(try String(contentsOfFile: app.media + "/forum/caf\u{FFFD}.jpg", encoding: .utf8) == "new upload")
+        #expect(try app.queueStats()["total_pending"] as? Int == 0)
+        #expect(app.quarantined().count == 1)
+    }
 }

@@ -33,6 +33,7 @@ struct CleanCommand: AsyncParsableCommand {
                 try Console.write(output.format.render(plan, options: output.renderOptions), to: output.output)
                 for violation in violations { Console.warning("\(violation); a real run stops here (exit 4) unless --force") }
                 try Audit.requireComplete(audit)
+                try Self.requireNameable(audit.report)
                 return
             }
             try sweep.stopUnlessForced(violations.map(\.message), stopped: "the sweep was stopped by the safety limits and removed nothing; check with 'clean --dry-run'")
@@ -52,14 +53,27 @@ struct CleanCommand: AsyncParsableCommand {
             let summary = try runner.run(batchSize: workspace.config.defaults.batchSize, showingProgress: true)
             try Console.write(QueueText.summary(summary, json: output.format == .json), to: output.output)
             try Audit.requireComplete(audit)
+            try Self.requireNameable(audit.report)
             try QueueRunner.requireSuccess(summary)
         }
     }
 
-    /// The plan: the audit with only its orphans, so every report format can show it.
+    /// The plan: the audit with only its orphans, so every report format can show it. An orphan
+    /// whose name is not UTF-8 is left out: its path is repaired for display and may name
+    /// another file (one whose name really holds U+FFFD, maybe inside grace).
     static func plan(from report: ScanReport) -> ScanReport {
         var plan = report
-        plan.findings = report.findings.filter { $0.kind == .orphan }
+        plan.findings = report.findings.filter { $0.kind == .orphan && !$0.pathIsRepaired }
         return plan
+    }
+
+    /// Exit 3 when orphans were left because their names are not UTF-8, once the rest is done.
+    static func requireNameable(_ report: ScanReport) throws(CommandFailure) {
+        let left = report.findings.filter { $0.kind == .orphan && $0.pathIsRepaired }
+        guard let first = left.first?.path else { return }
+        let orphans = left.count == 1 ? "1 orphan was" : "\(left.count) orphans were"
+        throw .runtime(
+            "\(orphans) left in place because \(left.count == 1 ? "its name is" : "their names are") not valid UTF-8 (first, shown with U+FFFD: '\(first)'); "
+                + "the janitor cannot name such a file to remove it: rename it to UTF-8 (for example with 'convmv') or remove it by hand")
     }
 }
