@@ -60,8 +60,13 @@ public struct SafeRemover: Sendable {
     }
 
     /// The file at a root-relative path: nil when absent; refused when the path is not clean,
-    /// a component is a symlink, or the entry is not a regular file.
+    /// a component is a symlink, or the entry is not a regular file. Refused too when the path
+    /// holds U+FFFD: text repaired from bytes that are not UTF-8 (a Latin-1 row value, a name
+    /// in a scan's report) has U+FFFD in their place, and then names another file or none.
     public func inspect(_ path: String) throws(RemovalError) -> Identity? {
+        if path.unicodeScalars.contains("\u{FFFD}") {
+            throw .refused("'\(path)' holds U+FFFD, which stands in for bytes that are not UTF-8, so it may not be the file's own name; remove the file by hand")
+        }
         let (parent, name) = try openParent(path, create: false)
         guard let parent else { return nil }
         defer { close(parent) }

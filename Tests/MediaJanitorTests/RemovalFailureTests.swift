@@ -90,6 +90,23 @@ struct RemovalFailureTests {
         #expect(items.allSatisfy { $0["attempts"] as? Int == 0 })
     }
 
+    @Test("a queued path holding U+FFFD is refused and recorded: it may be a name repaired from bytes that are not UTF-8", arguments: AppBackend.allCases)
+    func repairedNameRefused(backend: AppBackend) throws {
+        let app = try ForumApp(backend: backend)
+        // A file whose name really holds U+FFFD, and the delete event of a row whose Latin-1
+        // value was repaired into that very name: the event does not name this file.
+        app.file("forum/caf\u{FFFD}.jpg", content: "a new upload")
+        app.scratch.write("e.ndjson", #"{"id": "e1", "table": "forum_post", "column": "image", "op": "delete", "key": 1, "old": "forum/caf\#u{FFFD}.jpg"}"# + "\n")
+        try app.ok(["events", "e.ndjson"])
+        #expect(try app.ok(["queue", "run"]).contains("1 refused by safety rules"))
+        #expect(try String(contentsOfFile: app.media + "/forum/caf\u{FFFD}.jpg", encoding: .utf8) == "a new upload")
+        #expect(app.quarantined().isEmpty)
+        let items = try #require(try json(try app.ok(["queue", "list", "--state", "dead", "--format", "json"]))["items"] as? [[String: Any]])
+        #expect(items.map { $0["last_error"] as? String } == [
+            "refused: 'forum/caf\u{FFFD}.jpg' holds U+FFFD, which stands in for bytes that are not UTF-8, so it may not be the file's own name; remove the file by hand",
+        ])
+    }
+
     @Test("paths that leave the media root never reach the queue: the event is rejected and says why")
     func escapeRejected() throws {
         let app = try ForumApp()
