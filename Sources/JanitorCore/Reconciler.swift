@@ -151,9 +151,13 @@ public struct Reconciler: Sendable {
         }
         for entry in sortedByPath(orphans) {
             let owner = Int(classOfEntry[Int(entry)])
-            // A name that is not UTF-8 is shown repaired; the reason says nothing may act on it.
-            let exact = listing.paths.withBytes(at: Int(entry)) { String(validating: $0, as: UTF8.self) != nil }
-            findings.append(fileFinding(.orphan, Int(entry), listing, className: classes[owner].name, reason: exact ? nil : Finding.repairedNameReason))
+            var finding = fileFinding(.orphan, Int(entry), listing, className: classes[owner].name, reason: nil)
+            // A name that is not UTF-8 is shown repaired (its path's bytes differ from the
+            // name's); the reason says nothing may act on it.
+            if let path = finding.path, !listing.paths.withBytes(at: Int(entry), { path.utf8.elementsEqual($0) }) {
+                finding.reason = Finding.repairedNameReason
+            }
+            findings.append(finding)
         }
 
         // Missing: referenced paths with no entry on disk.
